@@ -1,0 +1,66 @@
+"""Energy = action counts x energy per action (the Accelergy rule).
+
+The timing code only counts actions (`ActionCounts`); this module is the only place that
+multiplies by picojoules, using the arch's `EnergyTable` (each value carries its `source`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from hwsim.arch import ArchConfig
+
+
+@dataclass(frozen=True, slots=True)
+class ActionCounts:
+    """Everything one layer execution does that costs energy."""
+
+    array_cycles: int  # cycles the whole FU array is clocked doing work
+    input_sram_read_bits: int
+    input_sram_write_bits: int
+    weight_sram_read_bits: int
+    weight_sram_write_bits: int
+    output_sram_read_bits: int
+    output_sram_write_bits: int
+    dram_bits: int
+    total_cycles: int  # leakage runs through every cycle, stalls included
+
+    def scaled(self, factor: int) -> ActionCounts:
+        return ActionCounts(*(getattr(self, f.name) * factor for f in fields(self)))
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyBreakdown:
+    compute_pj: float
+    input_sram_pj: float
+    weight_sram_pj: float
+    output_sram_pj: float
+    dram_pj: float
+    leakage_pj: float
+
+    @property
+    def sram_pj(self) -> float:
+        return self.input_sram_pj + self.weight_sram_pj + self.output_sram_pj
+
+    @property
+    def total_pj(self) -> float:
+        return self.compute_pj + self.sram_pj + self.dram_pj + self.leakage_pj
+
+
+COMPONENTS = tuple(f.name for f in fields(EnergyBreakdown))
+
+
+def estimate_energy(counts: ActionCounts, arch: ArchConfig) -> EnergyBreakdown:
+    """Energy of one layer execution from its action counts and the arch's energy table."""
+    table = arch.energy
+    return EnergyBreakdown(
+        compute_pj=counts.array_cycles * arch.fu_count * table.compute_pj_per_fu_cycle,
+        input_sram_pj=(counts.input_sram_read_bits * table.input_sram.read_pj_per_bit
+                       + counts.input_sram_write_bits * table.input_sram.write_pj_per_bit),
+        weight_sram_pj=(counts.weight_sram_read_bits * table.weight_sram.read_pj_per_bit
+                        + counts.weight_sram_write_bits * table.weight_sram.write_pj_per_bit),
+        output_sram_pj=(counts.output_sram_read_bits * table.output_sram.read_pj_per_bit
+                        + counts.output_sram_write_bits * table.output_sram.write_pj_per_bit),
+        dram_pj=counts.dram_bits * table.dram_pj_per_bit,
+        leakage_pj=counts.total_cycles * table.leakage_pj_per_cycle,
+    )

@@ -1,0 +1,168 @@
+"""Tiling and loop-order search under half-buffer capacities (closed form, vectorized).
+
+Loop letters as in hwsim.loopnest (n batch, k output channels, c input channels, pq output tile side,
+r kernel). Following the Bit Fusion simulator (Sharma et al., ISCA 2018): every order of the four
+tiled loops, power-of-two tile sizes (plus the full extent), the kernel never tiled, and each tile
+within HALF its SRAM when the buffer is double buffered. Channel tiles are multiples of the array
+granule so compute time does not depend on the tiling.
+
+A tensor's tile is reloaded whenever a loop it depends on advances; loops it does not depend on
+re-stream it only when they sit outside its innermost advancing relevant loop. This gives exact
+DRAM element counts, checked against `walk_tiles` by brute force in the tests.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hwsim.loopnest import (
+    ALL_ORDERS,
+    LOOP_DIMS,
+    RELEVANT,
+    LoopNest,
+    Tiling,
+    candidate_sizes,
+    ceil_div,
+    input_span,
+    spatial_tiles,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OperandBits:
+    """Bits per element moved through memory for each tensor."""
+
+    act: int
+    wgt: int
+    psum: int
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """DRAM traffic of one mapping, in bits actually moved."""
+
+    input_read_bits: int
+    weight_read_bits: int
+    output_read_bits: int
+    output_write_bits: int
+    first_load_bits: int  # what must arrive before the first tile can start
+    last_store_bits: int  # what is still to write after the last tile finishes
+    tile_count: int
+
+    @property
+    def dram_bits(self) -> int:
+        return (self.input_read_bits + self.weight_read_bits + self.output_read_bits
+                + self.output_write_bits)
+
+
+@dataclass(frozen=True, slots=True)
+class Capacities:
+    input_bits: int
+    weight_bits: int
+    output_bits: int
+
+
+def _input_sweep_elems(nest: LoopNest, side: int) -> int:
+    """Input elements fetched by one pass over every output tile (halos counted per tile)."""
+    total = 0
+    for r0, nr, c0, nc in spatial_tiles(nest, side):
+        total += (input_span(r0, nr, nest, nest.input_height)
+                  * input_span(c0, nc, nest, nest.input_width))
+    return total * nest.n * nest.c
+
+
+def _candidate_grid(nest: LoopNest, c_granule: int, k_granule: int) -> dict[str, np.ndarray]:
+    axes = [candidate_sizes(nest.n), candidate_sizes(max(nest.p, nest.q)),
+            candidate_sizes(nest.c, c_granule), candidate_sizes(nest.k, k_granule)]
+    grid = np.meshgrid(*[np.asarray(a, dtype=np.int64) for a in axes], indexing="ij")
+    return {d: g.ravel() for d, g in zip(LOOP_DIMS, grid, strict=True)}
+
+
+def _tile_elems(nest: LoopNest, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    rows = np.minimum(t["pq"], nest.p)
+    cols = np.minimum(t["pq"], nest.q)
+    in_rows = np.minimum((rows - 1) * nest.stride + nest.r, nest.input_height + 2 * nest.padding)
+    in_cols = np.minimum((cols - 1) * nest.stride + nest.r, nest.input_width + 2 * nest.padding)
+    return {"input": t["n"] * t["c"] * in_rows * in_cols,
+            "weight": t["c"] * t["k"] * nest.r * nest.r,
+            "output": t["n"] * t["k"] * rows * cols}
+
+
+def _trip_counts(nest: LoopNest, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    spatial = -(-nest.p // t["pq"]) * -(-nest.q // t["pq"])
+    return {"n": -(-nest.n // t["n"]), "pq": spatial, "c": -(-nest.c // t["c"]),
+            "k": -(-nest.k // t["k"])}
+
+
+def _restream_factor(order: tuple[str, ...], tensor: str,
+                     trip: dict[str, np.ndarray]) -> np.ndarray:
+    """How many times a tensor is streamed in full for this loop order (vectorized)."""
+    factor = np.ones_like(trip["n"])
+    pending = np.ones_like(trip["n"])
+    for dim in order:  # outer to inner: irrelevant trips count once a relevant loop advances after
+        if dim in RELEVANT[tensor]:
+            factor = np.where(trip[dim] > 1, factor * pending, factor)
+            pending = np.where(trip[dim] > 1, 1, pending)
+        else:
+            pending = pending * trip[dim]
+    return factor
+
+
+def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
+                  c_granule: int, k_granule: int, read_before_write: bool,
+                  compute_cycles: int, bandwidth_bits_per_cycle: int
+                  ) -> tuple[Tiling, Traffic] | None:
+    """The fastest mapping: least max(compute, DRAM transfer) plus first-load and last-store
+    latency; ties broken on DRAM bits (the dominant energy), then fewer tiles, then order index.
+
+    Returns None when no tiling fits the buffers (the caller reports it).
+    """
+    t = _candidate_grid(nest, c_granule, k_granule)
+    tile = _tile_elems(nest, t)
+    fits = ((tile["input"] * bits.act <= caps.input_bits)
+            & (tile["weight"] * bits.wgt <= caps.weight_bits)
+            & (tile["output"] * bits.psum <= caps.output_bits))
+    if not fits.any():
+        return None
+    t = {d: v[fits] for d, v in t.items()}
+    tile = {name: v[fits] for name, v in tile.items()}
+    trip = _trip_counts(nest, t)
+    tiles = trip["n"] * trip["pq"] * trip["c"] * trip["k"]
+    sweep_in = np.array([_input_sweep_elems(nest, int(s)) for s in t["pq"]], dtype=np.int64)
+    weight_all = nest.k * nest.c * nest.r * nest.r
+    first_load = tile["input"] * bits.act + tile["weight"] * bits.wgt
+    if read_before_write:
+        first_load = first_load + tile["output"] * bits.psum
+    edge_bits = first_load + tile["output"] * bits.psum  # exposed first load + last store
+    output_all = nest.n * nest.k * nest.p * nest.q
+    best: tuple | None = None
+    for order_index, order in enumerate(ALL_ORDERS):
+        rin = _restream_factor(order, "input", trip)
+        rw = _restream_factor(order, "weight", trip)
+        rout = _restream_factor(order, "output", trip)
+        writes = output_all * rout
+        reads = writes if read_before_write else writes - output_all
+        total = (sweep_in * rin * bits.act + weight_all * rw * bits.wgt
+                 + (writes + reads) * bits.psum)
+        cycles = (np.maximum(compute_cycles, -(-total // bandwidth_bits_per_cycle))
+                  + -(-edge_bits // bandwidth_bits_per_cycle))
+        key = np.lexsort((tiles, total, cycles))[0]
+        candidate = (int(cycles[key]), int(total[key]), int(tiles[key]), order_index, int(key),
+                     order, int(rin[key]), int(rw[key]), int(reads[key]), int(writes[key]))
+        if best is None or candidate[:4] < best[:4]:
+            best = candidate
+    _, _, _, _, i, order, rin_i, rw_i, reads_i, writes_i = best
+    tiling = Tiling(int(t["n"][i]), int(t["pq"][i]), int(t["c"][i]), int(t["k"][i]), order)
+    traffic = Traffic(int(sweep_in[i] * rin_i * bits.act), int(weight_all * rw_i * bits.wgt),
+                      reads_i * bits.psum, writes_i * bits.psum, int(first_load[i]),
+                      int(tile["output"][i] * bits.psum), int(tiles[i]))
+    return tiling, traffic
+
+
+def tile_trip_counts(nest: LoopNest, tiling: Tiling) -> dict[str, int]:
+    """Trip counts of one chosen tiling (scalar form of the vectorized helper)."""
+    return {"n": ceil_div(nest.n, tiling.n), "c": ceil_div(nest.c, tiling.c),
+            "k": ceil_div(nest.k, tiling.k),
+            "pq": ceil_div(nest.p, tiling.pq) * ceil_div(nest.q, tiling.pq)}

@@ -1,0 +1,142 @@
+"""Per-layer plan (compute, tiling, traffic) and the analytic timing model.
+
+Compute cycles follow the Bit Fusion simulator (Sharma et al., ISCA 2018): for batch B, output
+P x Q, kernel R, on an array of `rows` x `cols` Fusion Units with `pf` fused products per FU,
+    conv:   B * ceil(K / cols) * P * Q * R * R * ceil(C / (rows * pf)) * passes
+    im2col: B * P * Q * ceil(K / cols) * ceil(R * R * C / (rows * pf)) * passes
+(K output, C input channels; `passes` is the temporal fusion factor above 8 bits). FC layers are
+convolutions with R = P = Q = 1.
+
+Analytic timing (the default model): DRAM transfers overlap compute through double buffering, so
+    total = max(compute, dram_bits / bandwidth) + (first-tile load + last-tile store) / bandwidth
+            + systolic fill and drain (rows + cols - 2 cycles, once per layer)
+and every cycle beyond `compute` is a stall. `hwsim.event_sim` answers the same question tile by
+tile in simpy; a test holds the two together.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from hwsim.arch import ArchConfig
+from hwsim.energy import ActionCounts
+from hwsim.errors import MappingError
+from hwsim.layer import Layer, LayerKind, Precision
+from hwsim.loopnest import LoopNest, Tiling, ceil_div, loop_nest
+from hwsim.pe import FusionMode, fusion_mode
+from hwsim.tiling import Capacities, OperandBits, Traffic, search_tiling
+
+
+class TimingKind(enum.Enum):
+    ANALYTIC = "analytic"
+    EVENT = "event"
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    compute_cycles: int
+    stall_cycles: int
+
+    @property
+    def total_cycles(self) -> int:
+        return self.compute_cycles + self.stall_cycles
+
+
+@dataclass(frozen=True, slots=True)
+class LayerPlan:
+    """Everything about one (layer, precision, batch) that does not depend on the timing model."""
+
+    nest: LoopNest
+    mode: FusionMode
+    bits: OperandBits
+    compute_cycles: int
+    tiling: Tiling
+    traffic: Traffic
+    macs: int
+    im2col: bool
+
+    @property
+    def brick_ops(self) -> int:
+        return self.macs * self.mode.brick_ops_per_mac
+
+    @property
+    def fu_busy_cycles(self) -> float:
+        """FU-cycles the products really need (fractional when several fuse into one FU)."""
+        return self.macs * self.mode.temporal_passes / self.mode.spatial_products
+
+
+def uses_im2col(layer: Layer, arch: ArchConfig) -> bool:
+    return layer.first_layer and layer.kind is LayerKind.CONV and arch.mapping.im2col_first_layer
+
+
+def compute_cycles(nest: LoopNest, mode: FusionMode, arch: ArchConfig) -> int:
+    per_fold = arch.array.rows * mode.spatial_products
+    return (nest.n * nest.p * nest.q * nest.r * nest.r * ceil_div(nest.k, arch.array.cols)
+            * ceil_div(nest.c, per_fold) * mode.temporal_passes)
+
+
+def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig) -> LayerPlan:
+    """Fusion mode, compute cycles and the fastest tiling of one layer execution.
+
+    Raises:
+        MappingError: the PE cannot run the bit widths, or no tiling fits the buffers.
+    """
+    try:
+        mode = fusion_mode(precision, arch.pe)
+    except MappingError as err:
+        raise MappingError(f"layer {layer.name} at {precision}: {err}") from None
+    im2col = uses_im2col(layer, arch)
+    nest = loop_nest(layer, batch, im2col)
+    bits = OperandBits(precision.act_bits, precision.wgt_bits, arch.mapping.psum_bits)
+    cycles = compute_cycles(nest, mode, arch)
+    buffers = arch.buffers
+    caps = Capacities(buffers.input.tile_capacity_bits, buffers.weight.tile_capacity_bits,
+                      buffers.output.tile_capacity_bits)
+    found = search_tiling(nest, bits, caps, arch.array.rows * mode.spatial_products,
+                          arch.array.cols, arch.mapping.output_read_before_write, cycles,
+                          arch.dram.bandwidth_bits_per_cycle)
+    if found is None:
+        raise MappingError(
+            f"layer {layer.name} at {precision}, batch {batch}: no tile fits the buffers "
+            f"(input {buffers.input.size_bytes} B, weight {buffers.weight.size_bytes} B, "
+            f"output {buffers.output.size_bytes} B); enlarge them")
+    tiling, traffic = found
+    return LayerPlan(nest, mode, bits, cycles, tiling, traffic, layer.macs * batch, im2col)
+
+
+def fill_drain_cycles(arch: ArchConfig) -> int:
+    """Cycles to fill and drain the systolic pipeline once (operands cross rows, sums cross cols)."""
+    return arch.array.rows + arch.array.cols - 2
+
+
+def analytic_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
+    """Closed-form overlap of compute and DRAM traffic (see the module docstring)."""
+    bandwidth = arch.dram.bandwidth_bits_per_cycle
+    memory = ceil_div(plan.traffic.dram_bits, bandwidth)
+    edges = ceil_div(plan.traffic.first_load_bits + plan.traffic.last_store_bits, bandwidth)
+    total = max(plan.compute_cycles, memory) + edges + fill_drain_cycles(arch)
+    return Timing(plan.compute_cycles, total - plan.compute_cycles)
+
+
+def count_actions(plan: LayerPlan, timing: Timing, arch: ArchConfig) -> ActionCounts:
+    """SRAM, DRAM and array activity of one layer execution (bits actually moved).
+
+    Inputs are read from the input buffer once per column fold, weights once per product,
+    partial sums once per input-channel tile (read back from the output buffer between tiles).
+    """
+    nest, bits, traffic = plan.nest, plan.bits, plan.traffic
+    column_folds = ceil_div(nest.k, arch.array.cols)
+    c_tiles = ceil_div(nest.c, plan.tiling.c)
+    outputs = nest.n * nest.k * nest.p * nest.q
+    return ActionCounts(
+        array_cycles=plan.compute_cycles,
+        input_sram_read_bits=plan.macs // nest.k * column_folds * bits.act,
+        input_sram_write_bits=traffic.input_read_bits,
+        weight_sram_read_bits=plan.macs * bits.wgt,
+        weight_sram_write_bits=traffic.weight_read_bits,
+        output_sram_read_bits=outputs * (c_tiles - 1) * bits.psum + traffic.output_write_bits,
+        output_sram_write_bits=outputs * c_tiles * bits.psum + traffic.output_read_bits,
+        dram_bits=traffic.dram_bits,
+        total_cycles=timing.total_cycles,
+    )
