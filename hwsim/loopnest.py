@@ -119,7 +119,8 @@ def walk_tiles(nest: LoopNest, tiling: Tiling, read_before_write: bool) -> Itera
     pending_out = 0
     for combo in itertools.product(*(range(len(ranges[d])) for d in tiling.order)):
         idx = dict(zip(tiling.order, combo, strict=True))
-        (_, nn), (_, cc), (_, kk) = ranges["n"][idx["n"]], ranges["c"][idx["c"]], ranges["k"][idx["k"]]
+        (_, nn), (_, cc) = ranges["n"][idx["n"]], ranges["c"][idx["c"]]
+        _, kk = ranges["k"][idx["k"]]
         r0, nr, c0, nc = ranges["pq"][idx["pq"]]
         keys = {t: tuple(idx[d] for d in LOOP_DIMS if d in RELEVANT[t]) for t in RELEVANT}
         loads = {t: keys[t] != resident[t] for t in RELEVANT}

@@ -3,7 +3,7 @@
 Bit Fusion (Sharma et al., ISCA 2018, Sec. 3): a Fusion Unit holds 16 BitBricks (2-bit x 2-bit
 multipliers). Up to `spatial_max_bits` (8) the bricks fuse spatially: an FU computes
 (8 / a) * (8 / w) products per cycle for native widths a, w. Above it they fuse temporally: a 16-bit
-operand takes 2 passes of the 8-bit datapath, 32 bits take 4, so 32x32 costs 16 FU-cycles per product.
+operand takes 2 passes of the 8-bit datapath, 32 bits take 4, 32x32 costs 16 FU-cycles per product.
 Widths the datapath cannot run natively are rounded up to the next width it can (3 -> 4, 12 -> 16);
 widths below a brick (binary) compute as one brick but still move their true width through memory.
 """

@@ -1,10 +1,11 @@
 """Tiling and loop-order search under half-buffer capacities (closed form, vectorized).
 
-Loop letters as in hwsim.loopnest (n batch, k output channels, c input channels, pq output tile side,
+Loop letters as in hwsim.loopnest (n batch, k output channels, c input channels, pq tile side,
 r kernel). Following the Bit Fusion simulator (Sharma et al., ISCA 2018): every order of the four
 tiled loops, power-of-two tile sizes (plus the full extent), the kernel never tiled, and each tile
 within HALF its SRAM when the buffer is double buffered. Channel tiles are multiples of the array
-granule so compute time does not depend on the tiling.
+granule whenever they fit, so compute time equals the Bit Fusion formula; smaller channel tiles
+(wide operands in small buffers) are allowed and pay for the idle rows or columns.
 
 A tensor's tile is reloaded whenever a loop it depends on advances; loops it does not depend on
 re-stream it only when they sit outside its innermost advancing relevant loop. This gives exact
@@ -50,11 +51,21 @@ class Traffic:
     first_load_bits: int  # what must arrive before the first tile can start
     last_store_bits: int  # what is still to write after the last tile finishes
     tile_count: int
+    compute_cycles: int  # array cycles summed over the tiles of this mapping
 
     @property
     def dram_bits(self) -> int:
         return (self.input_read_bits + self.weight_read_bits + self.output_read_bits
                 + self.output_write_bits)
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayFolding:
+    """How the array consumes the reduction and output-channel loops per cycle."""
+
+    c_per_fold: int  # input channels per array pass: rows x fused products per FU
+    k_per_fold: int  # output channels per array pass: columns
+    temporal_passes: int  # FU-cycles per product group (temporal fusion)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,9 +84,9 @@ def _input_sweep_elems(nest: LoopNest, side: int) -> int:
     return total * nest.n * nest.c
 
 
-def _candidate_grid(nest: LoopNest, c_granule: int, k_granule: int) -> dict[str, np.ndarray]:
+def _candidate_grid(nest: LoopNest) -> dict[str, np.ndarray]:
     axes = [candidate_sizes(nest.n), candidate_sizes(max(nest.p, nest.q)),
-            candidate_sizes(nest.c, c_granule), candidate_sizes(nest.k, k_granule)]
+            candidate_sizes(nest.c), candidate_sizes(nest.k)]
     grid = np.meshgrid(*[np.asarray(a, dtype=np.int64) for a in axes], indexing="ij")
     return {d: g.ravel() for d, g in zip(LOOP_DIMS, grid, strict=True)}
 
@@ -110,16 +121,27 @@ def _restream_factor(order: tuple[str, ...], tensor: str,
     return factor
 
 
+def _folds(extent: int, tile: np.ndarray, granule: int) -> np.ndarray:
+    """Array passes over one dimension: full tiles of `tile` plus the remainder tile."""
+    return (extent // tile) * -(-tile // granule) + -(-(extent % tile) // granule)
+
+
+def tiled_compute_cycles(nest: LoopNest, c_tile, k_tile, geometry: ArrayFolding):
+    """Array cycles summed over tiles; equals the Bit Fusion formula for aligned tiles."""
+    base = nest.n * nest.p * nest.q * nest.r * nest.r * geometry.temporal_passes
+    return (base * _folds(nest.c, c_tile, geometry.c_per_fold)
+            * _folds(nest.k, k_tile, geometry.k_per_fold))
+
+
 def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
-                  c_granule: int, k_granule: int, read_before_write: bool,
-                  compute_cycles: int, bandwidth_bits_per_cycle: int
-                  ) -> tuple[Tiling, Traffic] | None:
+                  geometry: ArrayFolding, read_before_write: bool,
+                  bandwidth_bits_per_cycle: int) -> tuple[Tiling, Traffic] | None:
     """The fastest mapping: least max(compute, DRAM transfer) plus first-load and last-store
     latency; ties broken on DRAM bits (the dominant energy), then fewer tiles, then order index.
 
     Returns None when no tiling fits the buffers (the caller reports it).
     """
-    t = _candidate_grid(nest, c_granule, k_granule)
+    t = _candidate_grid(nest)
     tile = _tile_elems(nest, t)
     fits = ((tile["input"] * bits.act <= caps.input_bits)
             & (tile["weight"] * bits.wgt <= caps.weight_bits)
@@ -129,6 +151,7 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
     t = {d: v[fits] for d, v in t.items()}
     tile = {name: v[fits] for name, v in tile.items()}
     trip = _trip_counts(nest, t)
+    compute_cycles = tiled_compute_cycles(nest, t["c"], t["k"], geometry)
     tiles = trip["n"] * trip["pq"] * trip["c"] * trip["k"]
     sweep_in = np.array([_input_sweep_elems(nest, int(s)) for s in t["pq"]], dtype=np.int64)
     weight_all = nest.k * nest.c * nest.r * nest.r
@@ -154,10 +177,11 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
         if best is None or candidate[:4] < best[:4]:
             best = candidate
     _, _, _, _, i, order, rin_i, rw_i, reads_i, writes_i = best
+    compute = int(compute_cycles[i])
     tiling = Tiling(int(t["n"][i]), int(t["pq"][i]), int(t["c"][i]), int(t["k"][i]), order)
     traffic = Traffic(int(sweep_in[i] * rin_i * bits.act), int(weight_all * rw_i * bits.wgt),
                       reads_i * bits.psum, writes_i * bits.psum, int(first_load[i]),
-                      int(tile["output"][i] * bits.psum), int(tiles[i]))
+                      int(tile["output"][i] * bits.psum), int(tiles[i]), compute)
     return tiling, traffic
 
 

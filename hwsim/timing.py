@@ -25,7 +25,7 @@ from hwsim.errors import MappingError
 from hwsim.layer import Layer, LayerKind, Precision
 from hwsim.loopnest import LoopNest, Tiling, ceil_div, loop_nest
 from hwsim.pe import FusionMode, fusion_mode
-from hwsim.tiling import Capacities, OperandBits, Traffic, search_tiling
+from hwsim.tiling import ArrayFolding, Capacities, OperandBits, Traffic, search_tiling
 
 
 class TimingKind(enum.Enum):
@@ -70,12 +70,6 @@ def uses_im2col(layer: Layer, arch: ArchConfig) -> bool:
     return layer.first_layer and layer.kind is LayerKind.CONV and arch.mapping.im2col_first_layer
 
 
-def compute_cycles(nest: LoopNest, mode: FusionMode, arch: ArchConfig) -> int:
-    per_fold = arch.array.rows * mode.spatial_products
-    return (nest.n * nest.p * nest.q * nest.r * nest.r * ceil_div(nest.k, arch.array.cols)
-            * ceil_div(nest.c, per_fold) * mode.temporal_passes)
-
-
 def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig) -> LayerPlan:
     """Fusion mode, compute cycles and the fastest tiling of one layer execution.
 
@@ -85,28 +79,29 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
     try:
         mode = fusion_mode(precision, arch.pe)
     except MappingError as err:
-        raise MappingError(f"layer {layer.name} at {precision}: {err}") from None
+        raise MappingError(f"at {precision}: {err}") from None
     im2col = uses_im2col(layer, arch)
     nest = loop_nest(layer, batch, im2col)
     bits = OperandBits(precision.act_bits, precision.wgt_bits, arch.mapping.psum_bits)
-    cycles = compute_cycles(nest, mode, arch)
     buffers = arch.buffers
     caps = Capacities(buffers.input.tile_capacity_bits, buffers.weight.tile_capacity_bits,
                       buffers.output.tile_capacity_bits)
-    found = search_tiling(nest, bits, caps, arch.array.rows * mode.spatial_products,
-                          arch.array.cols, arch.mapping.output_read_before_write, cycles,
+    folding = ArrayFolding(arch.array.rows * mode.spatial_products, arch.array.cols,
+                           mode.temporal_passes)
+    found = search_tiling(nest, bits, caps, folding, arch.mapping.output_read_before_write,
                           arch.dram.bandwidth_bits_per_cycle)
     if found is None:
         raise MappingError(
-            f"layer {layer.name} at {precision}, batch {batch}: no tile fits the buffers "
+            f"at {precision}, batch {batch}: no tile fits the buffers "
             f"(input {buffers.input.size_bytes} B, weight {buffers.weight.size_bytes} B, "
-            f"output {buffers.output.size_bytes} B); enlarge them")
+            f"output {buffers.output.size_bytes} B); enlarge them in the arch file")
     tiling, traffic = found
-    return LayerPlan(nest, mode, bits, cycles, tiling, traffic, layer.macs * batch, im2col)
+    return LayerPlan(nest, mode, bits, traffic.compute_cycles, tiling, traffic,
+                     layer.macs * batch, im2col)
 
 
 def fill_drain_cycles(arch: ArchConfig) -> int:
-    """Cycles to fill and drain the systolic pipeline once (operands cross rows, sums cross cols)."""
+    """Cycles to fill and drain the systolic pipeline once (rows, then columns)."""
     return arch.array.rows + arch.array.cols - 2
 
 

@@ -1,0 +1,310 @@
+"""Accelerator description: immutable values built from a validated YAML file.
+
+The dataclasses below are the contract used by the timing and energy models. `load_arch`
+(YAML -> ArchConfig with strict validation) lives at the bottom of this module.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from hwsim.schema import (
+    Field,
+    Section,
+    boolean,
+    dataclass_defaults,
+    dataclass_section,
+    equal_to,
+    int_between,
+    load_yaml,
+    non_negative_number,
+    one_of,
+    positive_int,
+    positive_number,
+    text,
+    validate,
+)
+
+
+class PeKind(enum.Enum):
+    BITFUSION = "bitfusion"  # Sharma et al. ISCA 2018: 2-bit BitBricks fused spatially/temporally
+    FIXED = "fixed"  # one multiplier of a fixed width per PE (Eyeriss/TPU-like)
+    BIT_SERIAL = "bit_serial"  # Stripes-like: time proportional to activation bits
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayConfig:
+    rows: int  # Fusion Units per column; rows reduce over input channels
+    cols: int  # Fusion Units per row; columns hold different output channels
+
+
+@dataclass(frozen=True, slots=True)
+class PeConfig:
+    kind: PeKind
+    brick_bits: int = 2
+    bricks_per_unit: int = 16
+    spatial_max_bits: int = 8
+    temporal_max_bits: int = 32
+
+
+@dataclass(frozen=True, slots=True)
+class BufferConfig:
+    size_bytes: int
+    double_buffered: bool = True
+
+    @property
+    def tile_capacity_bits(self) -> int:
+        """Bits one tile may occupy: half the buffer when double buffered."""
+        bits = self.size_bytes * 8
+        return bits // 2 if self.double_buffered else bits
+
+
+@dataclass(frozen=True, slots=True)
+class BuffersConfig:
+    input: BufferConfig
+    weight: BufferConfig
+    output: BufferConfig
+
+
+@dataclass(frozen=True, slots=True)
+class DramConfig:
+    bandwidth_bits_per_cycle: int
+
+
+@dataclass(frozen=True, slots=True)
+class SramEnergy:
+    read_pj_per_bit: float
+    write_pj_per_bit: float
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyTable:
+    """Energy per action; the timing code counts actions, only `hwsim.energy` multiplies."""
+
+    compute_pj_per_fu_cycle: float
+    input_sram: SramEnergy
+    weight_sram: SramEnergy
+    output_sram: SramEnergy
+    dram_pj_per_bit: float
+    leakage_pj_per_cycle: float
+    source: str
+    leakage_source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AreaTable:
+    fu_um2: float
+    sram_um2_per_kib: float
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class MappingPolicy:
+    """Modelling choices that differ between real hardware and the authors' simulator.
+
+    Attributes:
+        psum_bits: width of partial sums and of outputs written to DRAM.
+        output_read_before_write: read every output tile from DRAM before each write
+            (the authors' simulator does, even on the first pass); when false, partial sums
+            are read back only when the input-channel loop is split across tiles.
+        im2col_first_layer: lower the network's first conv layer with im2col.
+    """
+
+    psum_bits: int = 32
+    output_read_before_write: bool = False
+    im2col_first_layer: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ArchConfig:
+    name: str
+    array: ArrayConfig
+    pe: PeConfig
+    buffers: BuffersConfig
+    dram: DramConfig
+    frequency_mhz: float
+    energy: EnergyTable
+    area: AreaTable
+    mapping: MappingPolicy = MappingPolicy()
+
+    @property
+    def fu_count(self) -> int:
+        return self.array.rows * self.array.cols
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+ARCH_SCHEMA_VERSION = 1
+_BUFFER_NAMES = ("input", "weight", "output")
+
+
+def _is_power_of_two(value: int) -> bool:
+    return value > 0 and value & (value - 1) == 0
+
+
+def _ratio_problem(value: int, unit: int) -> str | None:
+    if value % unit == 0 and _is_power_of_two(value // unit):
+        return None
+    return f"must be a power-of-two multiple of {unit}"
+
+
+def _pe_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """Bit widths nest: bricks inside a spatially fused unit inside temporal fusion.
+
+    A Bit Fusion unit of `spatial_max_bits` built from `brick_bits` BitBricks holds
+    (spatial_max_bits / brick_bits)^2 bricks: 16 2-bit bricks for 8 bits (Sharma et al., ISCA
+    2018, Sec. III).
+    """
+    pe = {**dataclass_defaults(PeConfig), **clean}
+    brick, spatial, temporal = pe["brick_bits"], pe["spatial_max_bits"], pe["temporal_max_bits"]
+    if (message := _ratio_problem(spatial, brick)) is not None:
+        yield "spatial_max_bits", f"{message} (brick_bits)", spatial
+    elif (message := _ratio_problem(temporal, spatial)) is not None:
+        yield "temporal_max_bits", f"{message} (spatial_max_bits)", temporal
+    elif pe["kind"] == PeKind.BITFUSION.value and pe["bricks_per_unit"] != (spatial // brick) ** 2:
+        yield ("bricks_per_unit", f"must be (spatial_max_bits / brick_bits)^2 = "
+               f"{(spatial // brick) ** 2} for a bitfusion PE", pe["bricks_per_unit"])
+
+
+def _energy_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    if clean["leakage_pj_per_cycle"] > 0 and not clean.get("leakage_source", "").strip():
+        yield ("leakage_source", "must say where leakage_pj_per_cycle comes from when it is not 0",
+               clean.get("leakage_source", ""))
+
+
+_SRAM_ENERGY = Section({"read": Field(non_negative_number), "write": Field(non_negative_number)})
+
+_ARCH_SPEC = dataclass_section(ArchConfig, {
+    "schema_version": Field(equal_to(ARCH_SCHEMA_VERSION, "the only version this hwsim reads")),
+    "name": Field(text),
+    "description": Field(text, required=False),
+    "frequency_mhz": Field(positive_number),
+    "array": dataclass_section(ArrayConfig, {"rows": Field(positive_int),
+                                             "cols": Field(positive_int)}),
+    "pe": dataclass_section(PeConfig, {
+        "kind": Field(one_of(*(kind.value for kind in PeKind))),
+        "brick_bits": Field(one_of(1, 2, 4)),
+        "bricks_per_unit": Field(positive_int),
+        "spatial_max_bits": Field(positive_int),
+        "temporal_max_bits": Field(positive_int),
+    }, rules=(_pe_rule,)),
+    "buffers": Section({name: dataclass_section(BufferConfig, {
+        "size_bytes": Field(positive_int), "double_buffered": Field(boolean)})
+        for name in _BUFFER_NAMES}),
+    "dram": dataclass_section(DramConfig, {"bandwidth_bits_per_cycle": Field(positive_int)}),
+    "mapping": dataclass_section(MappingPolicy, {
+        "psum_bits": Field(int_between(8, 64)),
+        "output_read_before_write": Field(boolean),
+        "im2col_first_layer": Field(boolean),
+    }),
+    "energy": dataclass_section(EnergyTable, {
+        "source": Field(text),
+        "compute_pj_per_fu_cycle": Field(non_negative_number),
+        "sram_pj_per_bit": Section({name: _SRAM_ENERGY for name in _BUFFER_NAMES}),
+        "dram_pj_per_bit": Field(non_negative_number),
+        "leakage_pj_per_cycle": Field(non_negative_number),
+        "leakage_source": Field(text),
+    }, rules=(_energy_rule,)),
+    "area": dataclass_section(AreaTable, {
+        "fu_um2": Field(positive_number),
+        "sram_um2_per_kib": Field(positive_number),
+        "source": Field(text),
+    }),
+})
+
+
+def _energy_from(clean: dict[str, Any]) -> EnergyTable:
+    sram = {name: SramEnergy(float(pair["read"]), float(pair["write"]))
+            for name, pair in clean["sram_pj_per_bit"].items()}
+    return EnergyTable(
+        compute_pj_per_fu_cycle=float(clean["compute_pj_per_fu_cycle"]),
+        input_sram=sram["input"], weight_sram=sram["weight"], output_sram=sram["output"],
+        dram_pj_per_bit=float(clean["dram_pj_per_bit"]),
+        leakage_pj_per_cycle=float(clean["leakage_pj_per_cycle"]),
+        source=clean["source"], **({"leakage_source": clean["leakage_source"]}
+                                   if "leakage_source" in clean else {}))
+
+
+def _arch_from_clean(clean: dict[str, Any]) -> ArchConfig:
+    area = clean["area"]
+    return ArchConfig(
+        name=clean["name"],
+        array=ArrayConfig(**clean["array"]),
+        pe=PeConfig(**{**clean["pe"], "kind": PeKind(clean["pe"]["kind"])}),
+        buffers=BuffersConfig(**{name: BufferConfig(**clean["buffers"][name])
+                                 for name in _BUFFER_NAMES}),
+        dram=DramConfig(**clean["dram"]),
+        frequency_mhz=float(clean["frequency_mhz"]),
+        energy=_energy_from(clean["energy"]),
+        area=AreaTable(float(area["fu_um2"]), float(area["sram_um2_per_kib"]), area["source"]),
+        **({"mapping": MappingPolicy(**clean["mapping"])} if "mapping" in clean else {}),
+    )
+
+
+def arch_from_dict(data: Any, where: str) -> ArchConfig:
+    """Validate YAML-shaped data and build the ArchConfig it describes.
+
+    Args:
+        data: the parsed YAML document (see arch_configs/*.yaml for the layout).
+        where: the file name (or other origin) to prefix every problem with.
+
+    Raises:
+        ConfigError: listing every problem as `where: dotted.key: what is wrong (got value)`.
+    """
+    return _arch_from_clean(validate(data, _ARCH_SPEC, where))
+
+
+def load_arch(path: str | os.PathLike[str]) -> ArchConfig:
+    """Read and validate an architecture YAML file.
+
+    Raises:
+        ConfigError: the file is missing or malformed, or any value is invalid.
+    """
+    return arch_from_dict(load_yaml(path), where=str(path))
+
+
+def _buffer_to_dict(buffer: BufferConfig) -> dict[str, Any]:
+    return {"size_bytes": buffer.size_bytes, "double_buffered": buffer.double_buffered}
+
+
+def _energy_to_dict(energy: EnergyTable) -> dict[str, Any]:
+    sram = {"input": energy.input_sram, "weight": energy.weight_sram,
+            "output": energy.output_sram}
+    return {
+        "source": energy.source,
+        "compute_pj_per_fu_cycle": energy.compute_pj_per_fu_cycle,
+        "sram_pj_per_bit": {name: {"read": table.read_pj_per_bit, "write": table.write_pj_per_bit}
+                            for name, table in sram.items()},
+        "dram_pj_per_bit": energy.dram_pj_per_bit,
+        "leakage_pj_per_cycle": energy.leakage_pj_per_cycle,
+        "leakage_source": energy.leakage_source,
+    }
+
+
+def arch_to_dict(arch: ArchConfig) -> dict[str, Any]:
+    """The fully resolved arch (defaults filled in) in the YAML layout, plain JSON types only.
+
+    `arch_from_dict(arch_to_dict(arch), where)` returns an equal ArchConfig.
+    """
+    pe, mapping = arch.pe, arch.mapping
+    return {
+        "schema_version": ARCH_SCHEMA_VERSION,
+        "name": arch.name,
+        "frequency_mhz": arch.frequency_mhz,
+        "array": {"rows": arch.array.rows, "cols": arch.array.cols},
+        "pe": {"kind": pe.kind.value, "brick_bits": pe.brick_bits,
+               "bricks_per_unit": pe.bricks_per_unit, "spatial_max_bits": pe.spatial_max_bits,
+               "temporal_max_bits": pe.temporal_max_bits},
+        "buffers": {name: _buffer_to_dict(getattr(arch.buffers, name)) for name in _BUFFER_NAMES},
+        "dram": {"bandwidth_bits_per_cycle": arch.dram.bandwidth_bits_per_cycle},
+        "mapping": {"psum_bits": mapping.psum_bits,
+                    "output_read_before_write": mapping.output_read_before_write,
+                    "im2col_first_layer": mapping.im2col_first_layer},
+        "energy": _energy_to_dict(arch.energy),
+        "area": {"fu_um2": arch.area.fu_um2, "sram_um2_per_kib": arch.area.sram_um2_per_kib,
+                 "source": arch.area.source},
+    }

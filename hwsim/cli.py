@@ -1,0 +1,98 @@
+"""`python -m hwsim`: run, validate, synth-trace.
+
+Only this module turns a known error (HwsimError) into one line on stderr and exit code 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from hwsim import __version__
+from hwsim.errors import HwsimError
+
+EXIT_BAD_INPUT = 2
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="simulate a trace (or a static benchmark) on an arch")
+    p.add_argument("--arch", required=True,
+                   help="arch YAML, e.g. arch_configs/bitfusion_16x16.yaml")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trace", help="hwsim trace (.jsonl or .jsonl.gz)")
+    source.add_argument("--benchmark", help="a Bit Fusion benchmark network, e.g. lenet5")
+    source.add_argument("--topology", help="a SCALE-Sim topology CSV (needs --act-bits/--wgt-bits)")
+    p.add_argument("--act-bits", type=int, help="activation bits for --topology")
+    p.add_argument("--wgt-bits", type=int, help="weight bits for --topology")
+    p.add_argument("--inputs", type=int, default=1,
+                   help="inputs of a static workload (default 1; use the batch size)")
+    p.add_argument("--batch", type=int, default=1,
+                   help="group N consecutive inputs (default 1: dynamic, per-input inference)")
+    p.add_argument("--timing", choices=["analytic", "event"], default="analytic",
+                   help="analytic (default, fast) or event-driven simpy model")
+    p.add_argument("--out", help="directory for layers.csv, inputs.csv, summary.json")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--no-progress", action="store_true", help="never show progress bars")
+
+
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check arch YAML and trace files without simulating")
+    p.add_argument("files", nargs="+")
+
+
+def _add_synth(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("synth-trace", help="write a synthetic ResNet decision trace")
+    p.add_argument("--depth", type=int, default=74, help="6n+2 ResNet depth (default 74)")
+    p.add_argument("--inputs", type=int, default=10000)
+    p.add_argument("--cp", type=float, default=0.2, help="target computation percentage (0-1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--input-size", type=int, default=32)
+    p.add_argument("--in-channels", type=int, default=3)
+    p.add_argument("--out", required=True, help="output trace (.jsonl or .jsonl.gz)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hwsim",
+        description="Trace-driven simulator of a Bit Fusion-style accelerator.")
+    parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    _add_run(sub)
+    _add_validate(sub)
+    _add_synth(sub)
+    from hwsim.cli_extra import add_extra_commands  # sweep, plot, compare (optional modules)
+
+    add_extra_commands(sub)
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "run":
+        from hwsim.run_command import run_command
+
+        return run_command(args)
+    if args.command == "validate":
+        from hwsim.run_command import validate_command
+
+        return validate_command(args.files)
+    if args.command == "synth-trace":
+        from hwsim.run_command import synth_command
+
+        return synth_command(args)
+    from hwsim.cli_extra import dispatch_extra
+
+    return dispatch_extra(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except HwsimError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
