@@ -86,12 +86,17 @@ def _dispatch(args: argparse.Namespace) -> int:
     return dispatch_extra(args)
 
 
+def one_line(message: str) -> str:
+    """Errors listing several problems go out on one line, problems separated by ' | '."""
+    return " | ".join(part.strip() for part in message.splitlines() if part.strip())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return _dispatch(args)
     except HwsimError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {one_line(str(err))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -197,6 +197,10 @@ def format_layer_table(rows: list[dict[str, object]]) -> str:
     return format_table(headers, body)
 
 
+def _fraction(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
 def format_summary(summary: dict) -> str:
     """The per-input statistics and baseline comparison, as text."""
     s = summary["per_input"]
@@ -218,7 +222,8 @@ def format_summary(summary: dict) -> str:
     cp = summary.get("cp_vs_hardware")
     if cp:
         lines += ["", "nominal cp (trace) vs hardware spend (fraction of full precision):",
-                  f"  cp paper {cp['cp_nominal']}  cp FLOP-weighted {cp['cp_flop_weighted']}  "
+                  f"  cp paper {_fraction(cp['cp_nominal'])}  "
+                  f"cp FLOP-weighted {_fraction(cp['cp_flop_weighted'])}  "
                   f"cycles {cp['cycles_fraction']:.3f}  energy {cp['energy_fraction']:.3f}"]
     if summary.get("rounded"):
         lines += ["", "bit widths rounded up to what the PE runs natively:"]
