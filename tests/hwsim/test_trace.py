@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -184,8 +185,10 @@ def _broken_header(tmp_path: Path, edit: object) -> Path:
     (lambda h: h["model"].update(source="real"), r":1: model\.source: unknown source \"real\""),
     (lambda h: h["model"].update(source="trained"), r":1: model\.checkpoint_sha256: required"),
     (lambda h: h["cp"].update(target=1.5), r":1: cp\.target: must be a fraction in \[0, 1\]"),
-    (lambda h: h["layers"][2].update(block="b9"),
-     r":1: layers\[2\]\.block: unknown block 'b9'; did you mean 'b0'\?"),
+    (lambda h: h["layers"][2].update(block="b00"),
+     r":1: layers\[2\]\.block: unknown block 'b00'; did you mean 'b0'\?"),
+    (lambda h: h["layers"][2].update(block="x"),
+     r":1: layers\[2\]\.block: unknown block 'x'; expected one of b0, b1"),
     (lambda h: h["layers"][2].update(block=None),
      r":1: layers\[2\]\.precision: 'block' needs the layer to belong to a block"),
     (lambda h: h["layers"][0].update(kernel="3"), r":1: layers\[0\]\.kernel: must be an integer"),
@@ -287,7 +290,8 @@ def test_truncated_gzip(tmp_path: Path, read: object) -> None:
     with pytest.raises(TraceError, match=r"t\.jsonl\.gz:(\d+): the gzip stream is truncated "
                                          r"or corrupt .*the last good line is (\d+)") as info:
         read(path)
-    line, last_good = (int(v) for v in info.match.groups())
+    found = re.search(r":(\d+): .*last good line is (\d+)", str(info.value))
+    line, last_good = int(found[1]), int(found[2])
     assert line == last_good + 1 and 1 < last_good < 3001
 
 
@@ -371,3 +375,27 @@ def test_gzip_file_with_garbage_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(TraceError, match=r"t\.jsonl\.gz:1: the gzip stream is truncated or "
                                          r"corrupt"):
         read_header(path)
+
+
+def test_iter_records_against_a_given_header(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    write_trace(path, _header(), _records())
+    narrow = TraceHeader(_header().model, _network(options=(SKIP, FULL)))
+    with pytest.raises(TraceError, match=r"t\.jsonl:2: block b0 \(entry 0\) runs at "
+                                         r"act_bits/wgt_bits 8/8"):
+        list(iter_records(path, narrow))
+
+
+def test_example_in_the_spec_reads_back(tmp_path: Path) -> None:
+    """docs/trace-format.md: the example header and records are a valid trace."""
+    spec = (Path(__file__).resolve().parents[2] / "docs" / "trace-format.md").read_text()
+    header_text = spec.split("```json\n", 1)[1].split("```", 1)[0]
+    records_text = spec.split("```jsonl\n", 1)[1].split("```", 1)[0]
+    path = _write_raw(tmp_path / "example.jsonl", json.loads(header_text),
+                      records_text.splitlines())
+    trace = load_trace(path)
+    assert trace.header.network.blocks == ("group2.block0", "group3.block0")
+    assert trace.act_bits.tolist() == [[16, 32], [16, 8]]
+    from hwsim.synth import resnet_cifar_network
+
+    assert trace.header.network == resnet_cifar_network(8, in_channels=1, input_size=28)
