@@ -26,6 +26,7 @@ from hwsim.layer import Layer, LayerKind, Network, Precision
 from hwsim.layer_sim import LayerPerf, simulate_layer
 from hwsim.timing import TimingKind
 
+PAIR_RADIX = 64  # act and wgt bits are below this (traces hold at most 32)
 METRICS = ("compute_cycles", "stall_cycles", "dram_bits", "macs", "busy_bricks",
            "busy_fus") + COMPONENTS
 
@@ -75,16 +76,18 @@ class SimulationResult:
         return sum(self.per_input[c] for c in COMPONENTS)
 
 
-def _layer_codes(layer: Layer, decisions: Decisions) -> tuple[list[Precision], np.ndarray]:
-    """Distinct precisions of a layer over inputs and each input's index into them."""
+def _source_codes(layers_fixed: Precision | None, block: int | None,
+                  decisions: Decisions) -> tuple[list[Precision], np.ndarray]:
+    """Distinct precisions of one decision source over inputs, and each input's index."""
     n = decisions.count
-    if layer.fixed is not None:
-        return [layer.fixed], np.zeros(n, dtype=np.int64)
-    pairs = (decisions.act_bits[:, layer.block].astype(np.int64) << 16) | decisions.wgt_bits[
-        :, layer.block].astype(np.int64)
-    unique, codes = np.unique(pairs, return_inverse=True)
-    precisions = [Precision(int(p >> 16), int(p & 0xFFFF)) for p in unique]
-    return precisions, codes.reshape(-1)
+    if layers_fixed is not None:
+        return [layers_fixed], np.zeros(n, dtype=np.int64)
+    width = PAIR_RADIX
+    pairs = decisions.act_bits[:, block].astype(np.int64) * width + decisions.wgt_bits[:, block]
+    present = np.flatnonzero(np.bincount(pairs, minlength=width * width))  # O(n), no sort
+    index = np.zeros(width * width, dtype=np.int64)
+    index[present] = np.arange(len(present))
+    return [Precision(int(p // width), int(p % width)) for p in present], index[pairs]
 
 
 def _perf_vector(perf: LayerPerf, arch: ArchConfig) -> np.ndarray:
@@ -97,55 +100,92 @@ def _perf_vector(perf: LayerPerf, arch: ArchConfig) -> np.ndarray:
                      *(getattr(energy, c) for c in COMPONENTS)], dtype=np.float64)
 
 
-def _simulate_layer_groups(layer: Layer, precisions: list[Precision], codes: np.ndarray,
-                           groups: np.ndarray, group_count: int, arch: ArchConfig,
-                           timing: TimingKind) -> tuple[np.ndarray, list[tuple]]:
-    """Cost of one layer per group: (groups, METRICS), plus any rounded widths."""
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    """Distinct sub-batch compositions of one decision source over groups of inputs."""
+
+    precisions: list[Precision]
+    counts: np.ndarray  # (patterns, precisions): inputs per precision in the group
+    group_pattern: np.ndarray  # (groups,): each group's pattern
+    weight: np.ndarray  # (patterns,): groups having the pattern
+    input_counts: np.ndarray  # (precisions,): inputs per precision over the whole workload
+
+
+def _patterns(precisions: list[Precision], codes: np.ndarray, groups: np.ndarray,
+              group_count: int) -> _Patterns:
     m = len(precisions)
     counts = np.bincount(groups * m + codes, minlength=group_count * m).reshape(group_count, m)
-    cost = np.zeros((group_count, len(METRICS)))
+    radix = int(counts.max(initial=0)) + 1  # a group's counts as one integer, base `radix`
+    if m * np.log2(radix) < 62:
+        keys = counts @ (radix ** np.arange(m, dtype=np.int64))
+        unique_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    else:  # huge batches with many precisions: slower row-wise unique
+        unique_keys, first, inverse = np.unique(counts, axis=0, return_index=True,
+                                                return_inverse=True)
+    inverse = inverse.reshape(-1)
+    return _Patterns(precisions, counts[first], inverse,
+                     np.bincount(inverse, minlength=len(unique_keys)),
+                     np.bincount(codes, minlength=m))
+
+
+def _layer_pattern_cost(layer: Layer, patterns: _Patterns, arch: ArchConfig,
+                        timing: TimingKind) -> tuple[np.ndarray, list[tuple]]:
+    """Cost of one layer for each pattern: (patterns, METRICS), plus any rounded widths."""
+    cost = np.zeros((len(patterns.counts), len(METRICS)))
     rounded = []
-    for j, precision in enumerate(precisions):
+    for j, precision in enumerate(patterns.precisions):
         if precision.skipped:
             continue
-        sizes, where = np.unique(counts[:, j], return_inverse=True)
-        table = np.zeros((len(sizes), len(METRICS)))
-        for s, size in enumerate(sizes):
-            if size:
-                try:
-                    perf = simulate_layer(layer, precision, int(size), arch, timing)
-                except MappingError as err:
-                    raise MappingError(f"layer {layer.name}: {err}") from None
-                table[s] = _perf_vector(perf, arch)
-                if perf.rounded:
-                    rounded.append((precision, perf.native))
-        cost += table[where.reshape(-1)]
+        for u, size in enumerate(patterns.counts[:, j]):
+            if not size:
+                continue
+            try:
+                perf = simulate_layer(layer, precision, int(size), arch, timing)
+            except MappingError as err:
+                raise MappingError(f"layer {layer.name}: {err}") from None
+            cost[u] += _perf_vector(perf, arch)
+            if perf.rounded:
+                rounded.append((precision, perf.native))
     return cost, sorted(set(rounded))
+
+
+def _source_key(layer: Layer) -> tuple:
+    return ("fixed", layer.fixed) if layer.fixed is not None else ("block", layer.block)
 
 
 def simulate_network(network: Network, decisions: Decisions, arch: ArchConfig, batch: int = 1,
                      timing: TimingKind = TimingKind.ANALYTIC,
                      progress: Iterable | None = None) -> SimulationResult:
-    """Simulate every input of a workload; see the module docstring for the semantics."""
+    """Simulate every input of a workload; see the module docstring for the semantics.
+
+    Layers that take their precision from the same place (one fixed width, or one gated block)
+    share one set of group patterns, so the per-input work is one gather per such source.
+    """
     if batch < 1:
         raise MappingError(f"batch must be >= 1 (got {batch})")
     n = decisions.count
     groups = np.arange(n) // batch
     group_count = int(groups[-1]) + 1 if n else 0
-    group_sizes = np.bincount(groups, minlength=group_count).astype(np.float64)
-    per_group = np.zeros((group_count, len(METRICS)))
+    sources: dict[tuple, tuple[_Patterns, np.ndarray]] = {}
     summaries = []
-    layers = progress if progress is not None else network.layers
-    for layer in layers:
-        precisions, codes = _layer_codes(layer, decisions)
-        cost, rounded = _simulate_layer_groups(layer, precisions, codes, groups, group_count,
-                                               arch, timing)
-        per_group += cost
-        counts = np.bincount(codes, minlength=len(precisions))
+    for layer in progress if progress is not None else network.layers:
+        key = _source_key(layer)
+        if key not in sources:
+            codes = _source_codes(layer.fixed, layer.block, decisions)
+            patterns = _patterns(*codes, groups, group_count)
+            sources[key] = (patterns, np.zeros((len(patterns.counts), len(METRICS))))
+        patterns, table = sources[key]
+        cost, rounded = _layer_pattern_cost(layer, patterns, arch, timing)
+        table += cost
         summaries.append(LayerSummary(
             layer, network.blocks[layer.block] if layer.block is not None else None,
-            tuple((p, int(c)) for p, c in zip(precisions, counts, strict=True) if c),
-            dict(zip(METRICS, cost.sum(axis=0).tolist(), strict=True)), tuple(rounded)))
+            tuple((p, int(c)) for p, c in zip(patterns.precisions, patterns.input_counts,
+                                              strict=True) if c),
+            dict(zip(METRICS, (patterns.weight @ cost).tolist(), strict=True)), tuple(rounded)))
+    per_group = np.zeros((group_count, len(METRICS)))
+    for patterns, table in sources.values():
+        per_group += table[patterns.group_pattern]
+    group_sizes = np.bincount(groups, minlength=group_count).astype(np.float64)
     share = per_group / group_sizes[:, None]
     per_input = {name: share[groups, i] for i, name in enumerate(METRICS)}
     latency = per_group[:, 0] + per_group[:, 1]
