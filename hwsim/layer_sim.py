@@ -1,7 +1,9 @@
 """One layer execution, end to end: plan, timing, action counts, energy and utilization.
 
 Results are cached on what actually varies: the layer's geometry (not its name), the operand
-widths, the sub-batch size, the arch and the timing model. A 10,000-input trace touches only a
+widths, the sub-batch size, the arch and the timing model; the expensive mapping search is cached
+on the mapping-relevant part of the arch alone, so sweep points that differ only in clock, energy
+or area tables share it. A 10,000-input trace touches only a
 few hundred such combinations, so simulation cost grows with combinations, not with inputs.
 """
 
@@ -11,7 +13,7 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
-from hwsim.arch import ArchConfig
+from hwsim.arch import ArchConfig, AreaTable, EnergyTable, SramEnergy
 from hwsim.energy import ActionCounts, EnergyBreakdown, estimate_energy
 from hwsim.layer import Layer, Precision
 from hwsim.loopnest import Tiling
@@ -63,11 +65,27 @@ def _time(plan: LayerPlan, arch: ArchConfig, timing: TimingKind) -> Timing:
     return analytic_timing(plan, arch)
 
 
+_NO_ENERGY = EnergyTable(0.0, SramEnergy(0.0, 0.0), SramEnergy(0.0, 0.0), SramEnergy(0.0, 0.0),
+                         0.0, 0.0, "")
+_NO_AREA = AreaTable(0.0, 0.0, "")
+
+
+def _mapping_view(arch: ArchConfig) -> ArchConfig:
+    """The arch without what cannot change a mapping (name, clock, energy and area tables)."""
+    return dataclasses.replace(arch, name="", frequency_mhz=1.0, energy=_NO_ENERGY, area=_NO_AREA)
+
+
+@functools.lru_cache(maxsize=65536)
+def _plan_and_time(geometry: Layer, precision: Precision, batch: int, arch: ArchConfig,
+                   timing: TimingKind) -> tuple[LayerPlan, Timing]:
+    plan = plan_layer(geometry, precision, batch, arch)
+    return plan, _time(plan, arch, timing)
+
+
 @functools.lru_cache(maxsize=65536)
 def _simulate(geometry: Layer, precision: Precision, batch: int, arch: ArchConfig,
               timing: TimingKind) -> LayerPerf:
-    plan = plan_layer(geometry, precision, batch, arch)
-    times = _time(plan, arch, timing)
+    plan, times = _plan_and_time(geometry, precision, batch, _mapping_view(arch), timing)
     counts = count_actions(plan, times, arch)
     total = times.total_cycles
     bricks = arch.fu_count * arch.pe.bricks_per_unit
@@ -92,3 +110,4 @@ def simulate_layer(layer: Layer, precision: Precision, batch: int, arch: ArchCon
 
 def clear_cache() -> None:
     _simulate.cache_clear()
+    _plan_and_time.cache_clear()

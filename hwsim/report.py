@@ -146,6 +146,7 @@ def write_outputs(out_dir: str | os.PathLike[str], files: dict[str, Callable[[],
                 Path(tmp).unlink(missing_ok=True)
             raise
         for name, tmp in temps.items():
+            os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
             os.replace(tmp, out / name)
     except OSError as err:
         raise HwsimError(f"{out}: cannot write results ({err.strerror}); "

@@ -26,8 +26,6 @@ from hwsim.loopnest import (
     Tiling,
     candidate_sizes,
     ceil_div,
-    input_span,
-    spatial_tiles,
 )
 
 
@@ -75,13 +73,20 @@ class Capacities:
     output_bits: int
 
 
+def _span_sum(outputs: int, side: int, nest: LoopNest, size: int) -> int:
+    """Input rows (or columns) touched, summed over the output tiles of one axis (vectorized)."""
+    starts = np.arange(0, outputs, side)
+    counts = np.minimum(side, outputs - starts)
+    first = np.maximum(starts * nest.stride - nest.padding, 0)
+    last = np.minimum((starts + counts - 1) * nest.stride - nest.padding + nest.r - 1, size - 1)
+    return int(np.maximum(0, last - first + 1).sum())
+
+
 def _input_sweep_elems(nest: LoopNest, side: int) -> int:
     """Input elements fetched by one pass over every output tile (halos counted per tile)."""
-    total = 0
-    for r0, nr, c0, nc in spatial_tiles(nest, side):
-        total += (input_span(r0, nr, nest, nest.input_height)
-                  * input_span(c0, nc, nest, nest.input_width))
-    return total * nest.n * nest.c
+    rows = _span_sum(nest.p, side, nest, nest.input_height)
+    cols = _span_sum(nest.q, side, nest, nest.input_width)
+    return rows * cols * nest.n * nest.c
 
 
 def _candidate_grid(nest: LoopNest) -> dict[str, np.ndarray]:
@@ -153,7 +158,9 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
     trip = _trip_counts(nest, t)
     compute_cycles = tiled_compute_cycles(nest, t["c"], t["k"], geometry)
     tiles = trip["n"] * trip["pq"] * trip["c"] * trip["k"]
-    sweep_in = np.array([_input_sweep_elems(nest, int(s)) for s in t["pq"]], dtype=np.int64)
+    sides, side_index = np.unique(t["pq"], return_inverse=True)
+    sweep_in = np.array([_input_sweep_elems(nest, int(s)) for s in sides],
+                        dtype=np.int64)[side_index.reshape(-1)]
     weight_all = nest.k * nest.c * nest.r * nest.r
     first_load = tile["input"] * bits.act + tile["weight"] * bits.wgt
     if read_before_write:
