@@ -36,19 +36,50 @@ class PeKind(enum.Enum):
     BIT_SERIAL = "bit_serial"  # Stripes-like: time proportional to activation bits
 
 
+class Dataflow(enum.Enum):
+    """How layers map onto the array (`array.dataflow`).
+
+    BITFUSION is the mapping of the Bit Fusion simulator (rows reduce over input channels,
+    columns hold output channels, tiles from the tiling search). OS/WS/IS are the output-,
+    weight- and input-stationary systolic dataflows as SCALE-Sim models them (Samajdar et al.,
+    ISPASS 2020); see `hwsim.dataflow`.
+    """
+
+    BITFUSION = "bitfusion"
+    OS = "os"
+    WS = "ws"
+    IS = "is"
+
+
 @dataclass(frozen=True, slots=True)
 class ArrayConfig:
-    rows: int  # Fusion Units per column; rows reduce over input channels
-    cols: int  # Fusion Units per row; columns hold different output channels
+    rows: int  # PEs per column; rows reduce over input channels
+    cols: int  # PEs per row; columns hold different output channels
+    dataflow: Dataflow = Dataflow.BITFUSION
 
 
 @dataclass(frozen=True, slots=True)
 class PeConfig:
+    """One processing element; which fields matter depends on `kind` (see `hwsim.pe`).
+
+    Attributes:
+        kind: bitfusion, fixed or bit_serial.
+        brick_bits, spatial_max_bits: the BitBrick nesting of a bitfusion PE.
+        bricks_per_unit: the units utilization is measured against: a bitfusion PE's
+            BitBricks, 1 for a fixed PE (its multiplier), a bit-serial PE's lanes (Stripes:
+            16 products at a time, one activation bit per cycle each).
+        temporal_max_bits: the widest operand the PE runs at all (by extra passes), for a
+            bit-serial PE the widest activation.
+        multiplier_bits: operand width of a fixed PE's multiplier; the weight width of a
+            bit-serial PE's lanes.
+    """
+
     kind: PeKind
     brick_bits: int = 2
     bricks_per_unit: int = 16
     spatial_max_bits: int = 8
     temporal_max_bits: int = 32
+    multiplier_bits: int = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,21 +184,44 @@ def _ratio_problem(value: int, unit: int) -> str | None:
 
 
 def _pe_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    """Bit widths nest: bricks inside a spatially fused unit inside temporal fusion.
+    """Per-kind consistency of the PE fields.
 
-    A Bit Fusion unit of `spatial_max_bits` built from `brick_bits` BitBricks holds
-    (spatial_max_bits / brick_bits)^2 bricks: 16 2-bit bricks for 8 bits (Sharma et al., ISCA
-    2018, Sec. III).
+    bitfusion: bit widths nest, bricks inside a spatially fused unit inside temporal fusion; a
+    unit of `spatial_max_bits` built from `brick_bits` BitBricks holds (spatial_max_bits /
+    brick_bits)^2 bricks: 16 2-bit bricks for 8 bits (Sharma et al., ISCA 2018, Sec. III).
+    fixed: one multiplier (bricks_per_unit 1); wider operands take power-of-two extra passes.
+    bit_serial: bricks_per_unit is the lane count; widths are free (time = activation bits).
     """
     pe = {**dataclass_defaults(PeConfig), **clean}
-    brick, spatial, temporal = pe["brick_bits"], pe["spatial_max_bits"], pe["temporal_max_bits"]
-    if (message := _ratio_problem(spatial, brick)) is not None:
-        yield "spatial_max_bits", f"{message} (brick_bits)", spatial
-    elif (message := _ratio_problem(temporal, spatial)) is not None:
+    kind, temporal = pe["kind"], pe["temporal_max_bits"]
+    if kind == PeKind.FIXED.value:
+        yield from _fixed_pe_rule(pe)
+    elif kind == PeKind.BIT_SERIAL.value:
+        return
+    elif (message := _ratio_problem(pe["spatial_max_bits"], pe["brick_bits"])) is not None:
+        yield "spatial_max_bits", f"{message} (brick_bits)", pe["spatial_max_bits"]
+    elif (message := _ratio_problem(temporal, pe["spatial_max_bits"])) is not None:
         yield "temporal_max_bits", f"{message} (spatial_max_bits)", temporal
-    elif pe["kind"] == PeKind.BITFUSION.value and pe["bricks_per_unit"] != (spatial // brick) ** 2:
+    elif pe["bricks_per_unit"] != (pe["spatial_max_bits"] // pe["brick_bits"]) ** 2:
         yield ("bricks_per_unit", f"must be (spatial_max_bits / brick_bits)^2 = "
-               f"{(spatial // brick) ** 2} for a bitfusion PE", pe["bricks_per_unit"])
+               f"{(pe['spatial_max_bits'] // pe['brick_bits']) ** 2} for a bitfusion PE",
+               pe["bricks_per_unit"])
+
+
+def _fixed_pe_rule(pe: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    if pe["bricks_per_unit"] != 1:
+        yield ("bricks_per_unit", "must be 1 for a fixed PE (its one multiplier)",
+               pe["bricks_per_unit"])
+    if (message := _ratio_problem(pe["temporal_max_bits"], pe["multiplier_bits"])) is not None:
+        yield "temporal_max_bits", f"{message} (multiplier_bits)", pe["temporal_max_bits"]
+
+
+def _dataflow_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """SCALE-Sim's systolic dataflows model one multiply-accumulate per PE per cycle."""
+    dataflow = clean["array"].get("dataflow", Dataflow.BITFUSION.value)
+    if dataflow != Dataflow.BITFUSION.value and clean["pe"]["kind"] != PeKind.FIXED.value:
+        yield ("array.dataflow", f"the {dataflow!r} dataflow needs a fixed PE (pe.kind: fixed); "
+               f"use 'bitfusion' for a {clean['pe']['kind']} PE", dataflow)
 
 
 def _energy_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -183,14 +237,16 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
     "name": Field(text),
     "description": Field(text, required=False),
     "frequency_mhz": Field(positive_number),
-    "array": dataclass_section(ArrayConfig, {"rows": Field(positive_int),
-                                             "cols": Field(positive_int)}),
+    "array": dataclass_section(ArrayConfig, {
+        "rows": Field(positive_int), "cols": Field(positive_int),
+        "dataflow": Field(one_of(*(flow.value for flow in Dataflow)))}),
     "pe": dataclass_section(PeConfig, {
         "kind": Field(one_of(*(kind.value for kind in PeKind))),
         "brick_bits": Field(one_of(1, 2, 4)),
         "bricks_per_unit": Field(positive_int),
         "spatial_max_bits": Field(positive_int),
         "temporal_max_bits": Field(positive_int),
+        "multiplier_bits": Field(int_between(1, 64)),
     }, rules=(_pe_rule,)),
     "buffers": Section({name: dataclass_section(BufferConfig, {
         "size_bytes": Field(positive_int), "double_buffered": Field(boolean)})
@@ -214,7 +270,7 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
         "sram_um2_per_kib": Field(positive_number),
         "source": Field(text),
     }),
-})
+}, rules=(_dataflow_rule,))
 
 
 def _energy_from(clean: dict[str, Any]) -> EnergyTable:
@@ -233,7 +289,8 @@ def _arch_from_clean(clean: dict[str, Any]) -> ArchConfig:
     area = clean["area"]
     return ArchConfig(
         name=clean["name"],
-        array=ArrayConfig(**clean["array"]),
+        array=ArrayConfig(**{**clean["array"],
+                             "dataflow": Dataflow(clean["array"].get("dataflow", "bitfusion"))}),
         pe=PeConfig(**{**clean["pe"], "kind": PeKind(clean["pe"]["kind"])}),
         buffers=BuffersConfig(**{name: BufferConfig(**clean["buffers"][name])
                                  for name in _BUFFER_NAMES}),
@@ -295,10 +352,12 @@ def arch_to_dict(arch: ArchConfig) -> dict[str, Any]:
         "schema_version": ARCH_SCHEMA_VERSION,
         "name": arch.name,
         "frequency_mhz": arch.frequency_mhz,
-        "array": {"rows": arch.array.rows, "cols": arch.array.cols},
+        "array": {"rows": arch.array.rows, "cols": arch.array.cols,
+                  "dataflow": arch.array.dataflow.value},
         "pe": {"kind": pe.kind.value, "brick_bits": pe.brick_bits,
                "bricks_per_unit": pe.bricks_per_unit, "spatial_max_bits": pe.spatial_max_bits,
-               "temporal_max_bits": pe.temporal_max_bits},
+               "temporal_max_bits": pe.temporal_max_bits,
+               "multiplier_bits": pe.multiplier_bits},
         "buffers": {name: _buffer_to_dict(getattr(arch.buffers, name)) for name in _BUFFER_NAMES},
         "dram": {"bandwidth_bits_per_cycle": arch.dram.bandwidth_bits_per_cycle},
         "mapping": {"psum_bits": mapping.psum_bits,

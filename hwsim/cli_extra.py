@@ -10,7 +10,8 @@ import argparse
 import importlib
 
 # command name -> module providing add_parser(sub) and run(args)
-EXTRA_COMMANDS: dict[str, str] = {}
+EXTRA_COMMANDS: dict[str, str] = {"sweep": "hwsim.sweep_command", "plot": "hwsim.plot_command",
+                                  "compare": "hwsim.compare_command"}
 
 
 def add_extra_commands(sub: argparse._SubParsersAction) -> None:

@@ -7,8 +7,10 @@ share one DRAM channel (a simpy Resource served in request order):
   - the array computes a step once its operands are in, then frees the slot;
   - the writer drains evicted output tiles over the same channel.
 The layer ends when the last write-back lands; the systolic fill and drain is added once, as in
-the analytic model. Same question, answered tile by tile: `hwsim.timing.analytic_timing` is the
-fast default and a test holds the two together.
+the analytic model. For the OS/WS/IS dataflows (SCALE-Sim's per-fold cycle model), the layer's
+compute cycles are spread over the tiles in proportion to each tile's work. Same question,
+answered tile by tile: `hwsim.timing.analytic_timing` is the fast default and a test holds the
+two together.
 """
 
 from __future__ import annotations
@@ -77,8 +79,12 @@ def event_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
     slots = simpy.Container(env, capacity=DOUBLE_BUFFER_SLOTS, init=DOUBLE_BUFFER_SLOTS)
     ready = simpy.Store(env)
     writes = simpy.Store(env)
-    steps = [(s, plan, step_compute_cycles(s, plan, arch))
-             for s in walk_tiles(plan.nest, plan.tiling, arch.mapping.output_read_before_write)]
+    walked = list(walk_tiles(plan.nest, plan.tiling, arch.mapping.output_read_before_write))
+    cycles = [step_compute_cycles(s, plan, arch) for s in walked]
+    tile_sum = sum(cycles)
+    if tile_sum and tile_sum != plan.compute_cycles:  # OS/WS/IS: SCALE-Sim's per-fold model
+        cycles = [c * plan.compute_cycles / tile_sum for c in cycles]  # spread over the tiles
+    steps = list(zip(walked, [plan] * len(walked), cycles, strict=True))
     bandwidth = arch.dram.bandwidth_bits_per_cycle
     busy, done = [0], [0]
     env.process(_loader(env, channel, steps, slots, ready, bandwidth))
@@ -86,4 +92,5 @@ def event_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
     env.process(_writer(env, channel, writes, bandwidth, done))
     env.run()
     total = math.ceil(max(env.now, done[0])) + fill_drain_cycles(arch)
-    return Timing(busy[0], total - busy[0])
+    busy_cycles = round(busy[0])
+    return Timing(busy_cycles, total - busy_cycles)

@@ -5,7 +5,9 @@ P x Q, kernel R, on an array of `rows` x `cols` Fusion Units with `pf` fused pro
     conv:   B * ceil(K / cols) * P * Q * R * R * ceil(C / (rows * pf)) * passes
     im2col: B * P * Q * ceil(K / cols) * ceil(R * R * C / (rows * pf)) * passes
 (K output, C input channels; `passes` is the temporal fusion factor above 8 bits). FC layers are
-convolutions with R = P = Q = 1.
+convolutions with R = P = Q = 1. With `array.dataflow` os, ws or is (a conventional systolic array
+of fixed PEs), compute cycles follow SCALE-Sim's cycle model instead (`hwsim.dataflow`, fill and
+drain included per fold); the tiling search still decides the DRAM traffic.
 
 Analytic timing (the default model): DRAM transfers overlap compute through double buffering, so
     total = max(compute, dram_bits / bandwidth) + (first-tile load + last-tile store) / bandwidth
@@ -19,7 +21,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from hwsim.arch import ArchConfig
+from hwsim.arch import ArchConfig, Dataflow
+from hwsim.dataflow import systolic_mapping
 from hwsim.energy import ActionCounts
 from hwsim.errors import MappingError
 from hwsim.layer import Layer, LayerKind, Precision
@@ -96,12 +99,17 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
             f"(input {buffers.input.size_bytes} B, weight {buffers.weight.size_bytes} B, "
             f"output {buffers.output.size_bytes} B); enlarge them in the arch file")
     tiling, traffic = found
-    return LayerPlan(nest, mode, bits, traffic.compute_cycles, tiling, traffic,
-                     layer.macs * batch, im2col)
+    compute = traffic.compute_cycles
+    if arch.array.dataflow is not Dataflow.BITFUSION:  # SCALE-Sim's OS/WS/IS cycle model
+        compute = systolic_mapping(nest, arch.array, mode.temporal_passes).compute_cycles
+    return LayerPlan(nest, mode, bits, compute, tiling, traffic, layer.macs * batch, im2col)
 
 
 def fill_drain_cycles(arch: ArchConfig) -> int:
-    """Cycles to fill and drain the systolic pipeline once (rows, then columns)."""
+    """Cycles to fill and drain the systolic pipeline once (rows, then columns); 0 for the OS,
+    WS and IS dataflows, whose compute cycles already hold a fill and drain per fold."""
+    if arch.array.dataflow is not Dataflow.BITFUSION:
+        return 0
     return arch.array.rows + arch.array.cols - 2
 
 

@@ -252,3 +252,21 @@ def test_every_problem_is_listed_once(isca18_arch: ArchConfig,
 def test_arch_from_dict_names_its_origin() -> None:
     with pytest.raises(HwsimError, match=r"^from-test: \d+ problems: schema_version, name"):
         arch_from_dict({}, "from-test")
+
+
+def test_new_keys_default_so_older_files_still_load(isca18_arch: ArchConfig) -> None:
+    from hwsim.arch import Dataflow
+
+    assert isca18_arch.array.dataflow is Dataflow.BITFUSION
+    assert isca18_arch.pe.multiplier_bits == 8
+
+
+@pytest.mark.parametrize("name", ["fixed8_isca18_area", "stripes_isca18_area",
+                                  "systolic8_16x16_os", "systolic8_16x16_ws",
+                                  "systolic8_16x16_is"])
+def test_baseline_configs_round_trip(name: str, write_yaml: Callable[..., Path]) -> None:
+    arch = load_arch(Path(__file__).resolve().parents[2] / "arch_configs" / f"{name}.yaml")
+    resolved = arch_to_dict(arch)
+    assert arch_from_dict(json.loads(json.dumps(resolved)), where="x") == arch
+    assert load_arch(write_yaml(resolved)) == arch
+    assert resolved["pe"]["kind"] in ("fixed", "bit_serial")

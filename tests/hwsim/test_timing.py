@@ -59,3 +59,19 @@ def test_whole_network_totals_agree_within_5_percent(arch_16x16):
             simulate_layer(layer, Precision(8, 8), 1, arch_16x16, TimingKind(model)).total_cycles
             for layer in network.layers)
     assert totals["event"] == pytest.approx(totals["analytic"], rel=NETWORK_TOLERANCE)
+
+
+@pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
+def test_event_model_keeps_the_dataflow_compute_cycles(dataflow):
+    from pathlib import Path
+
+    from hwsim.arch import load_arch
+
+    repo = Path(__file__).resolve().parents[2]
+    arch = load_arch(repo / "arch_configs" / f"systolic8_16x16_{dataflow}.yaml")
+    layer = Layer("conv", LayerKind.CONV, 32, 32, 16, 16, 3, 1, 1)
+    plan = plan_layer(layer, Precision(8, 8), 1, arch)
+    event = event_timing(plan, arch)
+    assert event.compute_cycles == plan.compute_cycles
+    assert event.total_cycles == pytest.approx(analytic_timing(plan, arch).total_cycles,
+                                               rel=TOLERANCE)
