@@ -1,0 +1,52 @@
+"""Evaluation on the inference path: accuracy and cp (both definitions) over a split."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from dfs_models.data import ImageSet, normalize
+from dfs_models.resnet import DfsResNet
+
+
+@dataclass(frozen=True, slots=True)
+class EvalResult:
+    """Accuracy and mean cp over `count` inputs, plus per-input outcomes for export.
+
+    Attributes:
+        predictions, decisions: per input; decisions are option indices (n, n_gated).
+    """
+
+    count: int
+    accuracy: float
+    cp_paper: float
+    cp_flop: float
+    predictions: torch.Tensor
+    decisions: torch.Tensor
+
+
+@torch.no_grad()
+def evaluate(model: DfsResNet, data: ImageSet, batch_size: int,
+             device: torch.device, progress: bool = False) -> EvalResult:
+    """Run the inference path (eval mode, only chosen options) over every input of `data`."""
+    was_training = model.training
+    model.eval()
+    preds, decisions, paper, flop = [], [], [], []
+    starts = range(0, len(data), batch_size)
+    if progress:
+        from tqdm import tqdm
+        starts = tqdm(starts, desc="eval", unit="batch")
+    for start in starts:
+        x = normalize(data.images[start:start + batch_size], data.kind).to(device)
+        logits, chosen = model.infer(x)
+        cp_paper, cp_flop = model.cp_of_decisions(chosen)
+        preds.append(logits.argmax(dim=1).cpu())
+        decisions.append(chosen.cpu())
+        paper.append(cp_paper.cpu())
+        flop.append(cp_flop.cpu())
+    model.train(was_training)
+    predictions = torch.cat(preds)
+    accuracy = float((predictions == data.labels).float().mean())
+    return EvalResult(len(data), accuracy, float(torch.cat(paper).mean()),
+                      float(torch.cat(flop).mean()), predictions, torch.cat(decisions))
