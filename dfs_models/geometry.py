@@ -12,7 +12,7 @@ from __future__ import annotations
 from torch import nn
 
 from dfs_models.block import BasicBlock
-from dfs_models.resnet import DfsResNet
+from dfs_models.resnet import SKIPNET_OPTIONS, DfsResNet
 from hwsim.layer import FULL, Layer, LayerKind, Network, Precision
 
 
@@ -58,7 +58,8 @@ def network_from_model(model: DfsResNet, name: str | None = None) -> Network:
     """The layer table hwsim simulates, in execution order.
 
     A full-precision (ungated) model gives a static network: no gates, no blocks, no options,
-    every layer fixed 32/32.
+    every layer fixed 32/32. Default names: dfs_resnetN, skipnet_resnetN (options {0, 32}),
+    resnetN (ungated).
     """
     spec = model.spec
     stem = model.stem[0]
@@ -77,6 +78,7 @@ def network_from_model(model: DfsResNet, name: str | None = None) -> Network:
     layers.append(Layer("fc", LayerKind.FC, model.fc.in_features, model.fc.out_features,
                         fixed=FULL))
     depth = 6 * len(model.groups[0]) + 2
-    default = f"dfs_resnet{depth}" if spec.gated else f"resnet{depth}"
+    kind = "skipnet_" if spec.options == SKIPNET_OPTIONS else "dfs_" if spec.gated else ""
+    default = f"{kind}resnet{depth}"
     return Network(name or default, tuple(layers), tuple(blocks),
                    options_as_precisions(spec.options))

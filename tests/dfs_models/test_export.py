@@ -36,8 +36,8 @@ def test_layer_table_agrees_with_hwsim_synth() -> None:
     for options in [(0, 8, 16, 32), (0, 32), ()]:
         model = build_model(ModelSpec("resnet14", 10, 1, 28, options))
         expected = resnet_cifar_network(14, 1, 28, 10, options_as_precisions(options),
-                                        gated=bool(options))
-        network = network_from_model(model)
+                                        gated=bool(options), name="net")
+        network = network_from_model(model, name="net")
         assert network == expected
         assert sum(layer.macs for layer in network.layers) == model.total_macs
 
@@ -71,6 +71,9 @@ def test_export_round_trip(tmp_path: Path, fmnist_dir: Path, tiny_spec: ModelSpe
     assert header.model.checkpoint_sha256 == sha256_file(ckpt)
     assert header.model.input_shape == (1, 12, 12) and header.model.dataset.startswith("fashion")
     assert header.network == network_from_model(model)
+    assert header.network.name == "dfs_resnet14"
+    skipnet = build_model(dataclasses.replace(tiny_spec, options=(0, 32)))
+    assert network_from_model(skipnet).name == "skipnet_resnet14"
     assert header.cp.target == 0.4 and abs(header.cp.accuracy - result.accuracy) < 1e-9
     bits = np.array(tiny_spec.options)[result.decisions.numpy()]
     assert np.array_equal(trace.act_bits, bits) and np.array_equal(trace.wgt_bits, bits)
