@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from hwsim import __version__
 from hwsim.errors import HwsimError
+from hwsim.run_command import add_workload_arguments
 
 EXIT_BAD_INPUT = 2
 
@@ -20,16 +21,7 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="simulate a trace (or a static benchmark) on an arch")
     p.add_argument("--arch", required=True,
                    help="arch YAML, e.g. arch_configs/bitfusion_16x16.yaml")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--trace", help="hwsim trace (.jsonl or .jsonl.gz)")
-    source.add_argument("--benchmark", help="a Bit Fusion benchmark network, e.g. lenet5")
-    source.add_argument("--topology", help="a SCALE-Sim topology CSV (needs --act-bits/--wgt-bits)")
-    p.add_argument("--act-bits", type=int, help="activation bits for --topology")
-    p.add_argument("--wgt-bits", type=int, help="weight bits for --topology")
-    p.add_argument("--inputs", type=int, default=1,
-                   help="inputs of a static workload (default 1; use the batch size)")
-    p.add_argument("--batch", type=int, default=1,
-                   help="group N consecutive inputs (default 1: dynamic, per-input inference)")
+    add_workload_arguments(p)
     p.add_argument("--timing", choices=["analytic", "event"], default="analytic",
                    help="analytic (default, fast) or event-driven simpy model")
     p.add_argument("--out", help="directory for layers.csv, inputs.csv, summary.json")

@@ -17,7 +17,7 @@ from hwsim.energy import COMPONENTS
 from hwsim.errors import HwsimError, MappingError
 from hwsim.layer import Network
 from hwsim.report import csv_rows_text, format_table, json_text, write_outputs
-from hwsim.run_command import load_workload
+from hwsim.run_command import add_workload_arguments, load_workload
 from hwsim.simulation import Decisions, SimulationResult, simulate_network
 from hwsim.timing import TimingKind
 
@@ -118,14 +118,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("compare", help="one workload on several archs: cycles, energy, ratios")
     p.add_argument("--arch", nargs="+", required=True,
                    help="arch YAMLs; ratios are against the first")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--trace", help="hwsim trace (.jsonl or .jsonl.gz)")
-    source.add_argument("--benchmark", help="a Bit Fusion benchmark network, e.g. lenet5")
-    source.add_argument("--topology", help="a SCALE-Sim topology CSV (needs --act-bits/--wgt-bits)")
-    p.add_argument("--act-bits", type=int, help="activation bits for --topology")
-    p.add_argument("--wgt-bits", type=int, help="weight bits for --topology")
-    p.add_argument("--inputs", type=int, default=1, help="inputs of a static workload")
-    p.add_argument("--batch", type=int, default=1, help="group N consecutive inputs")
+    add_workload_arguments(p)
     p.add_argument("--timing", choices=["analytic", "event"], default="analytic")
     p.add_argument("--out", help="directory for compare.csv")
     p.add_argument("--format", choices=["table", "json"], default="table")

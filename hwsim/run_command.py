@@ -45,6 +45,20 @@ class Workload:
     source: dict
 
 
+def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
+    """--trace | --benchmark | --topology (+ --act-bits/--wgt-bits), --inputs and --batch."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--trace", help="hwsim trace (.jsonl or .jsonl.gz)")
+    source.add_argument("--benchmark", help="a Bit Fusion benchmark network, e.g. lenet5")
+    source.add_argument("--topology", help="a SCALE-Sim topology CSV (needs --act-bits/--wgt-bits)")
+    parser.add_argument("--act-bits", type=int, help="activation bits for --topology")
+    parser.add_argument("--wgt-bits", type=int, help="weight bits for --topology")
+    parser.add_argument("--inputs", type=int, default=1,
+                        help="inputs of a static workload (default 1; use the batch size)")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="group N consecutive inputs (default 1: dynamic, per-input inference)")
+
+
 def _show_progress(args: argparse.Namespace) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
