@@ -49,8 +49,9 @@ def load_file(path: Path, expected_format: str) -> dict:
     try:
         data = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises many types for a corrupt file
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: "
-                              f"{str(err).splitlines()[0] if str(err) else ''})") from err
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}); "
+                              "pass a model.pt or last.pt written by `python -m dfs_models "
+                              "train`") from err
     if not isinstance(data, dict) or data.get("format") != expected_format:
         got = data.get("format") if isinstance(data, dict) else type(data).__name__
         raise CheckpointError(f"{path}: expected a {expected_format} checkpoint (got {got!r})")
