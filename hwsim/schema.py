@@ -388,12 +388,7 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
             YAML is malformed (`file:line:column: invalid YAML: ...`).
     """
     where = str(path)
-    try:
-        source = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{where}: file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where}: cannot read the file ({exc}); check the path") from None
+    source = read_text_file(path)
     try:
         return yaml.load(source, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
@@ -403,3 +398,13 @@ def load_yaml(path: str | os.PathLike[str]) -> Any:
         raise ConfigError(f"{where}{position}: invalid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: invalid YAML: {exc}") from None
+
+
+def read_text_file(path: str | os.PathLike[str]) -> str:
+    """A UTF-8 text file's content, or one ConfigError naming the file and the fix."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; check the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc}); check the path") from None

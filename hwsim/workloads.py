@@ -35,6 +35,7 @@ from hwsim.schema import (
     load_yaml,
     non_negative_int,
     positive_int,
+    read_text_file,
     text,
     validate,
 )
@@ -166,12 +167,7 @@ def load_benchmark(name: str) -> Network:
 
 def _csv_records(path: str | os.PathLike[str]) -> list[tuple[int, list[str]]]:
     """(line number, stripped cells) per non-blank record, without the trailing empty cell."""
-    try:
-        source = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; check the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc}); check the path") from None
+    source = read_text_file(path)
     records = []
     reader = csv.reader(io.StringIO(source))
     for row in reader:
