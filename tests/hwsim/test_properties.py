@@ -57,4 +57,18 @@ def test_more_bits_never_cost_fewer_cycles_or_less_energy(arch_16x16, layer, low
     cheap = simulate_layer(layer, Precision(low, low), batch, arch_16x16)
     dear = simulate_layer(layer, Precision(high, high), batch, arch_16x16)
     assert cheap.total_cycles <= dear.total_cycles
-    assert cheap.energy.total_pj <= dear.energy.total_pj * (1 + 1e-9)
+    # The mapper takes the fastest tiling (Bit Fusion's rule) and breaks ties on DRAM traffic, so
+    # narrower operands may spend a little more energy, but only to finish sooner. Found by this
+    # test: 39->12 channels, 3x3, 10x10, 2/2 bits picks 1x1 output tiles (980 cycles, 1.770 uJ)
+    # where 4/4 picks 2x2 tiles (1,039 cycles, 1.759 uJ).
+    if cheap.total_cycles == dear.total_cycles:
+        assert cheap.energy.total_pj <= dear.energy.total_pj * (1 + 1e-9)
+    assert cheap.dram_bits <= dear.dram_bits or cheap.total_cycles < dear.total_cycles
+
+
+def test_the_found_latency_for_energy_trade(arch_16x16):
+    layer = Layer("x", LayerKind.CONV, 39, 12, 10, 10, 3, 1, 1)
+    two = simulate_layer(layer, Precision(2, 2), 1, arch_16x16)
+    four = simulate_layer(layer, Precision(4, 4), 1, arch_16x16)
+    assert two.total_cycles < four.total_cycles
+    assert two.energy.total_pj == pytest.approx(four.energy.total_pj, rel=0.02)
