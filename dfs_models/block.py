@@ -2,8 +2,12 @@
 
 BasicBlock (He et al., CVPR 2016): conv3x3-BN-ReLU-conv3x3-BN plus shortcut, then ReLU. A gated
 block can run its two 3x3 convs at any of its bit options (same bits for activations and
-weights, DFS: Shen et al., AAAI 2020); BN stays full precision and is shared by all options.
-Option 0 = skip: the block's output is its shortcut (identity, or the full-precision 1x1 conv +
+weights, DFS: Shen et al., AAAI 2020). BN stays full precision; its scale and shift are shared by
+all options (as in the paper) but each option keeps its own running statistics
+(`OptionBatchNorm2d`): training normalises each branch over the whole batch, so at eval the
+chosen branch must be normalised with statistics gathered on that branch, not with an average
+over branches that inference never runs (measured on Fashion-MNIST: DFS cp 0.20 77.44% with
+shared statistics, 78.26% with per-option ones). Option 0 = skip: the block's output is its shortcut (identity, or the full-precision 1x1 conv +
 BN of a downsampling block).
 """
 
@@ -20,6 +24,41 @@ from dfs_models.quant import FULL_BITS, ActQuantizer, quantize_weight
 def option_cost(bits: int) -> float:
     """The paper's cost of one option: (b/32)^2, 0 for skip."""
     return (bits / FULL_BITS) ** 2
+
+
+class OptionBatchNorm2d(nn.Module):
+    """BatchNorm2d with shared affine parameters and running statistics per option slot.
+
+    State-dict keys are those of `nn.BatchNorm2d` (`weight`, `bias`, `running_mean`,
+    `running_var`, `num_batches_tracked`), with the statistics stacked (slots, C); a
+    full-precision checkpoint's (C,) statistics broadcast to every slot on `load_backbone`.
+    """
+
+    def __init__(self, num_features: int, slots: int, eps: float = 1e-5,
+                 momentum: float = 0.1) -> None:
+        super().__init__()
+        self.eps, self.momentum = eps, momentum
+        self.weight = nn.Parameter(torch.ones(num_features))
+        self.bias = nn.Parameter(torch.zeros(num_features))
+        self.register_buffer("running_mean", torch.zeros(slots, num_features))
+        self.register_buffer("running_var", torch.ones(slots, num_features))
+        self.register_buffer("num_batches_tracked", torch.zeros(slots, dtype=torch.long))
+
+    def forward(self, x: torch.Tensor, slot: int) -> torch.Tensor:
+        if self.training:
+            self.num_batches_tracked[slot] += 1
+        # Row views: batch_norm updates this slot's statistics in place while training.
+        return F.batch_norm(x, self.running_mean[slot], self.running_var[slot], self.weight,
+                            self.bias, self.training, self.momentum, self.eps)
+
+
+def batch_norm(num_features: int, slots: int) -> nn.Module:
+    """Plain BatchNorm2d for one option; per-option statistics for several."""
+    return nn.BatchNorm2d(num_features) if slots == 1 else OptionBatchNorm2d(num_features, slots)
+
+
+def apply_bn(bn: nn.Module, x: torch.Tensor, slot: int) -> torch.Tensor:
+    return bn(x, slot) if isinstance(bn, OptionBatchNorm2d) else bn(x)
 
 
 class QuantConv2d(nn.Conv2d):
@@ -46,17 +85,18 @@ def conv3x3(in_planes: int, out_planes: int, stride: int = 1,
 
 
 class BasicBlock(nn.Module):
-    """conv3x3-BN-ReLU-conv3x3-BN plus shortcut, then ReLU; BN shared by all bit widths."""
+    """conv3x3-BN-ReLU-conv3x3-BN plus shortcut, then ReLU; BN statistics per bit width."""
 
     def __init__(self, in_planes: int, planes: int, stride: int, input_size: int,
                  options: tuple[int, ...] = ()) -> None:
         super().__init__()
         bit_options = tuple(b for b in options if b > 0) or (FULL_BITS,)
         self.options = options
+        self.bit_options = bit_options
         self.conv1 = conv3x3(in_planes, planes, stride, bit_options)
-        self.bn1 = nn.BatchNorm2d(planes)
+        self.bn1 = batch_norm(planes, len(bit_options))
         self.conv2 = conv3x3(planes, planes, 1, bit_options)
-        self.bn2 = nn.BatchNorm2d(planes)
+        self.bn2 = batch_norm(planes, len(bit_options))
         self.shortcut: nn.Sequential | None = None
         if stride != 1 or in_planes != planes:
             self.shortcut = nn.Sequential(
@@ -75,8 +115,9 @@ class BasicBlock(nn.Module):
         return x if self.shortcut is None else self.shortcut(x)
 
     def residual(self, x: torch.Tensor, bits: int) -> torch.Tensor:
-        out = F.relu(self.bn1(self.conv1.forward_bits(x, bits)))
-        return self.bn2(self.conv2.forward_bits(out, bits))
+        slot = self.bit_options.index(bits)
+        out = F.relu(apply_bn(self.bn1, self.conv1.forward_bits(x, bits), slot))
+        return apply_bn(self.bn2, self.conv2.forward_bits(out, bits), slot)
 
     def run_option(self, x: torch.Tensor, bits: int) -> torch.Tensor:
         """Output of the block executed at `bits` (0 = skip: the shortcut path)."""

@@ -101,6 +101,7 @@ def load_backbone(model: DfsResNet, path: Path) -> None:
         state = data["state"]
     except CheckpointError:
         state = load_file(path, STATE_FORMAT)["model"]
+    state = _broadcast_option_statistics(model, state)
     try:
         result = model.load_state_dict(state, strict=False)
     except RuntimeError as err:
@@ -109,6 +110,18 @@ def load_backbone(model: DfsResNet, path: Path) -> None:
     if missing or result.unexpected_keys:
         raise CheckpointError(f"{path}: does not fit {model.spec.arch}: missing {missing[:3]}, "
                               f"unexpected {result.unexpected_keys[:3]}")
+
+
+def _broadcast_option_statistics(model: DfsResNet, state: dict) -> dict:
+    """A full-precision BN's (C,) statistics copied to every option slot (slots, C) of `model`."""
+    own = model.state_dict()
+    out = dict(state)
+    for key, value in state.items():
+        target = own.get(key)
+        if (target is not None and target.dim() == value.dim() + 1
+                and tuple(target.shape[1:]) == tuple(value.shape)):
+            out[key] = value.unsqueeze(0).expand_as(target).clone()
+    return out
 
 
 def sha256_file(path: Path) -> str:

@@ -24,6 +24,16 @@ from dfs_models.errors import TrainConfigError
 SCHEMA_VERSION = 1
 
 
+class LrSchedule(enum.Enum):
+    STEP = "step"          # lr *= lr_gamma at each of `milestones` (the paper's schedule)
+    ONECYCLE = "onecycle"  # linear warm-up over `warmup` of the steps, then cosine to 0
+
+
+class Precision(enum.Enum):
+    FP32 = "fp32"
+    BF16 = "bf16"  # autocast; merges the 16- and 32-bit options, so only for the base stage
+
+
 class Stage(enum.Enum):
     BASE = "base"            # full precision, no gates
     GATE_INIT = "gate_init"  # backbone frozen (BN statistics update), gates pushed to 32 bits
@@ -35,7 +45,16 @@ class TrainConfig:
     """Every hyper-parameter of one training stage.
 
     Attributes:
-        milestones: lr steps as fractions of `steps` (lr *= lr_gamma at each).
+        lr_schedule: `step` (lr *= lr_gamma at each of `milestones`, fractions of `steps`) or
+            `onecycle` (linear warm-up from lr/warm_steps to `lr` over the first `warmup`
+            fraction of the steps, then a cosine to 0; Smith & Topin 2019, Loshchilov &
+            Hutter 2017).
+        nesterov: Nesterov momentum (Sutskever et al. 2013).
+        zero_init_residual: when training from scratch, the last BN scale of every block
+            starts at 0 so each block starts as its shortcut (Goyal et al. 2017).
+        precision: `fp32`, or `bf16` autocast for the base stage only (a bf16 matmul has an
+            8-bit mantissa, so it would make the 16- and 32-bit options indistinguishable).
+        channels_last: NHWC memory format (faster convolutions on this CPU).
         alpha: |alpha| of the cp loss term alpha * sum(mask * cost) (sum over gated blocks and
             samples); its sign is + when the batch cp is above `target_cp`, else -.
         gate_init_weight: weight of the gate_init term, a hinge on each gate's cross entropy
@@ -62,6 +81,12 @@ class TrainConfig:
     weight_decay: float = 1e-4
     milestones: tuple[float, ...] = (0.5, 0.75)
     lr_gamma: float = 0.1
+    lr_schedule: LrSchedule = LrSchedule.STEP
+    warmup: float = 0.0
+    nesterov: bool = False
+    zero_init_residual: bool = False
+    precision: Precision = Precision.FP32
+    channels_last: bool = False
     target_cp: float = 0.2
     alpha: float = 5e-6
     gate_init_weight: float = 1.0
@@ -108,7 +133,13 @@ def _convert(hint: object, value: object) -> object:
         return tuple(_convert(typing.get_args(hint)[0], v) for v in items if v != "")
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return hint(value)
-    if hint is bool or isinstance(value, bool):
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        raise TypeError("expected true or false")
+    if isinstance(value, bool):
         raise TypeError("booleans are not accepted here")
     if hint is int and isinstance(value, float):
         raise TypeError("expected an integer")
@@ -124,6 +155,11 @@ def _check_ranges(cfg: TrainConfig) -> list[str]:
         problems.append(f"gate_init_prob: must be in (0, 1) (got {cfg.gate_init_prob})")
     if not 0.0 <= cfg.target_cp <= 1.0:
         problems.append(f"target_cp: must be in [0, 1] (got {cfg.target_cp})")
+    if not 0.0 <= cfg.warmup < 1.0:
+        problems.append(f"warmup: a fraction of the steps in [0, 1) (got {cfg.warmup})")
+    if cfg.precision is Precision.BF16 and cfg.stage is not Stage.BASE:
+        problems.append("precision: bf16 is only for the base stage (it merges the 16- and "
+                        "32-bit options); use fp32")
     if any(not 0.0 < m < 1.0 for m in cfg.milestones):
         problems.append(f"milestones: fractions in (0, 1) (got {list(cfg.milestones)})")
     bad_bits = [b for b in cfg.options if b not in (0, 2, 4, 8, 16, 32)]

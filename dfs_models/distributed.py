@@ -52,6 +52,13 @@ def init_distributed(device_name: str) -> DistContext:
     return DistContext(rank, world_size, device)
 
 
+def global_mean(value: torch.Tensor) -> torch.Tensor:
+    """The mean of a scalar over all ranks (each rank holds an equal share of the batch)."""
+    total = value.detach().clone().reshape(1).float()
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    return total[0] / dist.get_world_size()
+
+
 def barrier(ctx: DistContext) -> None:
     if ctx.distributed:
         dist.barrier()

@@ -4,13 +4,18 @@ Follows the DFS paper's quantization (Shen et al., AAAI 2020, section "Quantizat
 0..2^b-1 between a minimum and a maximum, clamp, round, dequantize; the backward pass is the
 identity. Weights use one min/max per tensor; activations use the batch mean of per-sample
 min/max while training and a running estimate (momentum) at eval, so evaluation is
-deterministic (unlike the authors' code, which adds noise at eval).
+deterministic (unlike the authors' code, which adds noise at eval). Evaluating a slot that never
+saw a training batch is an error (it would otherwise fall back to batch statistics silently).
+No `bool(tensor)` on the hot path: which slots are ready is mirrored in Python, so a GPU never
+syncs per call.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from dfs_models.errors import DfsError
 
 FULL_BITS = 32
 _MIN_SCALE = 1e-8
@@ -55,6 +60,11 @@ class ActQuantizer(nn.Module):
         self.register_buffer("running_min", torch.zeros(slots))
         self.register_buffer("running_max", torch.zeros(slots))
         self.register_buffer("initialized", torch.zeros(slots, dtype=torch.bool))
+        self._ready = [False] * slots  # Python mirror of `initialized`
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._ready = [bool(v) for v in self.initialized.cpu()]  # one sync, at load time
 
     def forward(self, x: torch.Tensor, bits: int, slot: int) -> torch.Tensor:
         if bits >= FULL_BITS:
@@ -63,7 +73,10 @@ class ActQuantizer(nn.Module):
         return quantize_range(x, low, high, bits)
 
     def _range(self, x: torch.Tensor, slot: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if not self.training and bool(self.initialized[slot]):
+        if not self.training:
+            if not self._ready[slot]:
+                raise DfsError(f"activation range of quantizer slot {slot} was never trained: "
+                               "run a training stage (gate_init or joint) before evaluating")
             return self.running_min[slot], self.running_max[slot]
         flat = x.detach().flatten(1)
         low, high = flat.min(dim=1).values.mean(), flat.max(dim=1).values.mean()
@@ -73,7 +86,7 @@ class ActQuantizer(nn.Module):
 
     @torch.no_grad()
     def _update(self, low: torch.Tensor, high: torch.Tensor, slot: int) -> None:
-        if bool(self.initialized[slot]):
+        if self._ready[slot]:
             m = self.momentum
             self.running_min[slot] = (1 - m) * self.running_min[slot] + m * low
             self.running_max[slot] = (1 - m) * self.running_max[slot] + m * high
@@ -81,3 +94,4 @@ class ActQuantizer(nn.Module):
             self.running_min[slot] = low
             self.running_max[slot] = high
             self.initialized[slot] = True
+            self._ready[slot] = True

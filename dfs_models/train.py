@@ -1,7 +1,7 @@
 """Two-step DFS training (Shen et al., AAAI 2020) with resumable, atomic checkpoints.
 
-Stages: `base` (full precision, no gates), `gate_init` (backbone frozen, BN statistics and
-activation ranges update, gates pushed to the full-precision option), `joint` (all parameters,
+Stages: `base` (full precision, no gates), `gate_init` (backbone frozen with its BatchNorms in
+eval mode, activation ranges update, gates pushed to the full-precision option), `joint` (all parameters,
 loss = CE + alpha * sum(mask * cost) with alpha's sign + when the batch cp is above the target,
 - below). SGD with momentum and a step lr schedule; one optimizer step per batch.
 
@@ -27,6 +27,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DistributedSampler
 from tqdm import tqdm
 
+from dfs_models.block import OptionBatchNorm2d
 from dfs_models.checkpoint import (
     STATE_FORMAT,
     load_backbone,
@@ -35,9 +36,15 @@ from dfs_models.checkpoint import (
     save_model,
     spec_to_dict,
 )
-from dfs_models.config import Stage, TrainConfig
+from dfs_models.config import LrSchedule, Precision, Stage, TrainConfig
 from dfs_models.data import ImageSet, Split, augment, load_dataset, normalize
-from dfs_models.distributed import DistContext, barrier, init_distributed, shutdown
+from dfs_models.distributed import (
+    DistContext,
+    barrier,
+    global_mean,
+    init_distributed,
+    shutdown,
+)
 from dfs_models.evaluate import evaluate
 from dfs_models.resnet import DfsResNet, GateStats, ModelSpec, build_model
 
@@ -56,8 +63,12 @@ class RunState:
 
 
 def stage_loss(cfg: TrainConfig, model: DfsResNet, logits: torch.Tensor, labels: torch.Tensor,
-               stats: GateStats) -> torch.Tensor:
-    """The training loss of `cfg.stage` (see module docstring)."""
+               stats: GateStats, ctx: DistContext | None = None) -> torch.Tensor:
+    """The training loss of `cfg.stage` (see module docstring).
+
+    Under DDP the sign of alpha comes from the cp of the whole global batch (every rank's share
+    averaged), so all ranks push the same way; a rank's own share would disagree near target.
+    """
     loss = F.cross_entropy(logits, labels)
     if cfg.stage is Stage.GATE_INIT:
         full = model.spec.options.index(FULL_OPTION_BITS)
@@ -65,7 +76,10 @@ def stage_loss(cfg: TrainConfig, model: DfsResNet, logits: torch.Tensor, labels:
         shortfall = F.relu(math.log(cfg.gate_init_prob) - log_full)
         loss = loss + cfg.gate_init_weight * shortfall.mean()
     elif cfg.stage is Stage.JOINT:
-        sign = 1.0 if float(stats.cp_paper.detach()) > cfg.target_cp else -1.0
+        batch_cp = stats.cp_paper.detach()
+        if ctx is not None and ctx.distributed:
+            batch_cp = global_mean(batch_cp)
+        sign = 1.0 if float(batch_cp) > cfg.target_cp else -1.0
         loss = loss + sign * abs(cfg.alpha) * stats.cost.sum()
     return loss
 
@@ -82,9 +96,35 @@ def _trainable(cfg: TrainConfig, model: DfsResNet) -> list[torch.nn.Parameter]:
     return [p for p in model.parameters() if p.requires_grad]
 
 
-def _optimizer(cfg: TrainConfig, params: list) -> tuple[torch.optim.Optimizer, object]:
+def onecycle_factor(step: int, steps: int, warmup: float) -> float:
+    """lr multiplier of optimizer step `step` (0-based) under the one-cycle schedule."""
+    warm = round(warmup * steps)
+    if step < warm:
+        return (step + 1) / warm
+    return 0.5 * (1.0 + math.cos(math.pi * (step - warm) / max(steps - warm, 1)))
+
+
+def set_train_mode(model: DfsResNet, cfg: TrainConfig) -> None:
+    """Train mode; in gate_init the frozen backbone's BatchNorms stay in eval mode.
+
+    Gate init trains only the gates: the backbone (BN statistics included) must stay the base
+    network it was loaded from, while each quantized option's activation ranges still learn.
+    """
+    model.train()
+    if cfg.stage is Stage.GATE_INIT:
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d | OptionBatchNorm2d):
+                module.eval()
+
+
+def _optimizer(cfg: TrainConfig, params: list
+               ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
     optimizer = torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum,
-                                weight_decay=cfg.weight_decay)
+                                weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+    if cfg.lr_schedule is LrSchedule.ONECYCLE:
+        steps, warmup = cfg.steps, cfg.warmup
+        return optimizer, torch.optim.lr_scheduler.LambdaLR(
+            optimizer, lambda step: onecycle_factor(step, steps, warmup))
     milestones = sorted({max(1, round(f * cfg.steps)) for f in cfg.milestones})
     return optimizer, torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones, cfg.lr_gamma)
 
@@ -110,7 +150,7 @@ class Session:
     model: DfsResNet
     net: torch.nn.Module
     optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.MultiStepLR
+    scheduler: torch.optim.lr_scheduler.LRScheduler
     train_set: ImageSet
     test_set: ImageSet
     schedule: dict[str, object]
@@ -131,13 +171,14 @@ def _save_state(s: Session, run: RunState) -> None:
 
 
 def _restore_state(path: Path, model: DfsResNet, optimizer: torch.optim.Optimizer,
-                   scheduler: torch.optim.lr_scheduler.MultiStepLR, run: RunState) -> None:
+                   scheduler: torch.optim.lr_scheduler.LRScheduler, run: RunState) -> None:
     data = load_file(path, STATE_FORMAT)
     model.load_state_dict(data["model"])
     optimizer.load_state_dict(data["optimizer"])
-    milestones = scheduler.milestones
+    milestones = getattr(scheduler, "milestones", None)
     scheduler.load_state_dict(data["scheduler"])
-    scheduler.milestones = milestones  # the config's schedule wins (it may have been shortened)
+    if milestones is not None:
+        scheduler.milestones = milestones  # the config's schedule wins (it may be shortened)
     torch.set_rng_state(data["rng_cpu"])
     run.step, run.wall_s = int(data["step"]), float(data["wall_s"])
     run.history = json.loads(data["history"])
@@ -165,11 +206,17 @@ def _record(s: Session, run: RunState, final: bool) -> dict:
 
 def _schedule(cfg: TrainConfig, train_count: int, ctx: DistContext) -> dict[str, object]:
     """The schedule actually used, as recorded in metrics.json."""
+    onecycle = cfg.lr_schedule is LrSchedule.ONECYCLE
     return {"steps": cfg.steps, "batch_size": cfg.batch_size, "world_size": ctx.world_size,
             "epochs": cfg.steps * cfg.batch_size / train_count, "train_inputs": train_count,
-            "lr": cfg.lr, "milestone_steps": sorted({max(1, round(f * cfg.steps))
-                                                     for f in cfg.milestones}),
-            "lr_gamma": cfg.lr_gamma, "alpha_abs": abs(cfg.alpha), "target_cp": cfg.target_cp,
+            "lr": cfg.lr, "lr_schedule": cfg.lr_schedule.value,
+            "warmup_steps": round(cfg.warmup * cfg.steps) if onecycle else 0,
+            "milestone_steps": [] if onecycle else sorted(
+                {max(1, round(f * cfg.steps)) for f in cfg.milestones}),
+            "lr_gamma": cfg.lr_gamma, "nesterov": cfg.nesterov,
+            "weight_decay": cfg.weight_decay, "precision": cfg.precision.value,
+            "channels_last": cfg.channels_last, "zero_init_residual": cfg.zero_init_residual,
+            "alpha_abs": abs(cfg.alpha), "target_cp": cfg.target_cp,
             "alpha_term": "sum over gated blocks and batch samples of mask * (b/32)^2",
             "alpha_sign": "+ when batch cp_paper > target_cp else -"}
 
@@ -195,10 +242,15 @@ def _open_session(cfg: TrainConfig, ctx: DistContext, resume: bool,
     train_set = load_dataset(cfg.dataset, Split.TRAIN, _data_dir(cfg)).subset(cfg.train_subset)
     test_set = load_dataset(cfg.dataset, Split.TEST, _data_dir(cfg)).subset(cfg.test_subset)
     model = build_model(_model_spec(cfg, train_set))
+    if cfg.zero_init_residual and not cfg.init_from:
+        for _, block in model.blocks():
+            torch.nn.init.zeros_(block.bn2.weight)
     last = Path(cfg.run_dir) / "last.pt"
     if cfg.init_from and not (resume and last.is_file()):
         load_backbone(model, Path(cfg.init_from))
     model.to(ctx.device)
+    if cfg.channels_last:
+        model.to(memory_format=torch.channels_last)
     optimizer, scheduler = _optimizer(cfg, _trainable(cfg, model))
     run = RunState()
     if resume and last.is_file():
@@ -264,7 +316,7 @@ def _loop(s: Session, run: RunState) -> None:
     bar = tqdm(total=cfg.steps, initial=run.step, desc=cfg.name, unit="step",
                disable=not (ctx.is_main and sys.stderr.isatty()))
     order, epoch = None, -1
-    s.model.train()
+    set_train_mode(s.model, cfg)
     while run.step < cfg.steps:
         started = time.perf_counter()
         if run.step // steps_per_epoch != epoch:
@@ -286,8 +338,12 @@ def _loop(s: Session, run: RunState) -> None:
 
 def _step(s: Session, x: torch.Tensor, y: torch.Tensor
           ) -> tuple[torch.Tensor, torch.Tensor, GateStats]:
-    logits, stats = s.net(x)
-    loss = stage_loss(s.cfg, s.model, logits, y, stats)
+    if s.cfg.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(s.ctx.device.type, dtype=torch.bfloat16,
+                        enabled=s.cfg.precision is Precision.BF16):
+        logits, stats = s.net(x)
+    loss = stage_loss(s.cfg, s.model, logits.float(), y, stats, s.ctx)
     s.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     s.optimizer.step()
@@ -316,6 +372,7 @@ def _periodic(s: Session, run: RunState) -> None:
         if do_eval:
             started = time.perf_counter()
             _record(s, run, final)
+            set_train_mode(s.model, cfg)
             run.wall_s += time.perf_counter() - started
         if do_save:
             _save_state(s, run)
@@ -323,6 +380,9 @@ def _periodic(s: Session, run: RunState) -> None:
             w = run.window
             since = (f"; since last eval: train acc {w['correct'] / w['seen']:.3f}, "
                      f"train cp {w['cp'] / w['n']:.3f}") if w["n"] else ""
+            rate = run.step / max(run.wall_s, 1e-9)
+            eta = (cfg.steps - run.step) / max(rate, 1e-9)
             print(f"{cfg.name}: checkpoint at step {run.step}/{cfg.steps}, wall "
-                  f"{run.wall_s:.0f} s{since}", file=sys.stderr, flush=True)
+                  f"{run.wall_s:.0f} s, {rate:.2f} steps/s, ETA {eta / 60:.0f} min{since}",
+                  file=sys.stderr, flush=True)
     barrier(s.ctx)

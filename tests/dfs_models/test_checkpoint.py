@@ -61,3 +61,15 @@ def test_cli_turns_known_errors_into_one_line_and_exit_2(
     code = main(["train", "--stage", "joint", "--data-dir", str(tmp_path), "--steps", "1"])
     err = capsys.readouterr().err
     assert code == 2 and "apt-get install -y dataset-fashion-mnist" in err
+
+
+def test_a_full_precision_backbone_fills_every_options_bn_statistics(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    base = build_model(ModelSpec("resnet8", 10, 1, 12, ()))
+    base.groups[1][0].bn1.running_var.uniform_(0.5, 2.0)
+    save_model(base, tmp_path / "base.pt", {})
+    gated = build_model(ModelSpec("resnet8", 10, 1, 12, (0, 8, 16, 32)))
+    load_backbone(gated, tmp_path / "base.pt")
+    stats = gated.groups[1][0].bn1.running_var
+    assert stats.shape == (3, 32)
+    assert all(torch.equal(stats[k], base.groups[1][0].bn1.running_var) for k in range(3))

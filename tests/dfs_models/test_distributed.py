@@ -6,6 +6,7 @@ import os
 import socket
 from pathlib import Path
 
+import pytest
 import torch
 import torch.multiprocessing as mp
 from dfs_fixtures import fabricate_fashion_mnist, tiny_config
@@ -51,3 +52,29 @@ def test_two_gloo_ranks_end_with_identical_parameters(tmp_path: Path) -> None:
     # Only rank 0 wrote the run's outputs.
     assert (tmp_path / "run" / "model.pt").is_file()
     assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+def _sign_worker(rank: int, world_size: int, port: int, tmp: str) -> None:
+    """Each rank sees a different share of the batch cp; both must take the global sign."""
+    os.environ.update({"RANK": str(rank), "WORLD_SIZE": str(world_size), "LOCAL_RANK": str(rank),
+                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})
+    torch.set_num_threads(1)
+    from dfs_models.distributed import init_distributed, shutdown
+    from dfs_models.resnet import GateStats
+
+    ctx = init_distributed("cpu")
+    cfg = tiny_config(Path(tmp), Path(tmp), target_cp=0.25, alpha=1.0)
+    share = torch.tensor(0.1 if rank == 0 else 0.5)  # global mean 0.3 > 0.25
+    cost = torch.ones(2, 3)
+    stats = GateStats(torch.zeros(2, 3, 2), torch.zeros(2, 3, 2), cost, share, share)
+    logits, labels = torch.zeros(2, 10), torch.zeros(2, dtype=torch.long)
+    plain = float(torch.nn.functional.cross_entropy(logits, labels))
+    loss = train_module.stage_loss(cfg, None, logits, labels, stats, ctx)
+    (Path(tmp) / f"sign{rank}.txt").write_text(str(float(loss) - plain))
+    shutdown(ctx)
+
+
+def test_the_cost_sign_comes_from_the_global_batch_cp(tmp_path: Path) -> None:
+    mp.spawn(_sign_worker, args=(2, _free_port(), str(tmp_path)), nprocs=2, join=True)
+    penalties = [float((tmp_path / f"sign{r}.txt").read_text()) for r in (0, 1)]
+    assert penalties == pytest.approx([6.0, 6.0], abs=1e-5)  # +|alpha| * sum(cost), both ranks

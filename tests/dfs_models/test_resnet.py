@@ -121,3 +121,37 @@ def test_ungated_model_has_no_gates_and_cp_one(tiny_spec: ModelSpec) -> None:
     logits, stats = model(torch.randn(3, 1, 12, 12))
     assert logits.shape == (3, 10) and float(stats.cp_paper) == 1.0
     assert stats.masks.shape == (3, 0, 1)
+
+
+def test_eval_of_an_option_uses_only_that_options_bn_statistics(tiny_spec: ModelSpec) -> None:
+    """Per-option running statistics: perturbing another option's slot changes nothing."""
+    model = _eval_ready(tiny_spec)
+    block = dict(model.blocks())["group2.block0"]
+    x = torch.randn(4, 16, 12, 12)
+    slots = {bits: block.bit_options.index(bits) for bits in (8, 16, 32)}
+    reference = {bits: block.run_option(x, bits) for bits in slots}
+    for bits, slot in slots.items():
+        for bn in (block.bn1, block.bn2):
+            assert bn.running_mean.shape[0] == 3
+            saved = bn.running_mean.clone()
+            bn.running_mean[[s for s in range(3) if s != slot]] += 5.0
+            assert torch.equal(block.run_option(x, bits), reference[bits])
+            bn.running_mean[slot] += 5.0
+            assert not torch.equal(block.run_option(x, bits), reference[bits])
+            bn.running_mean.copy_(saved)
+
+
+def test_training_updates_every_options_own_statistics(tiny_spec: ModelSpec) -> None:
+    model = build_model(tiny_spec).train()
+    block = dict(model.blocks())["group1.block1"]
+    model(torch.randn(8, 1, 12, 12))
+    stats = block.bn1.running_mean
+    # Every branch ran on the whole batch, each at its bits: three different estimates.
+    assert not torch.equal(stats[0], stats[1]) and not torch.equal(stats[1], stats[2])
+    assert block.bn1.num_batches_tracked.tolist() == [1, 1, 1]
+
+
+def test_an_untrained_activation_range_is_an_error_at_eval(tiny_spec: ModelSpec) -> None:
+    model = build_model(tiny_spec).eval()
+    with pytest.raises(DfsError, match="never trained"):
+        model.infer(torch.randn(2, 1, 12, 12))

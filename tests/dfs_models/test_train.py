@@ -58,7 +58,14 @@ def test_two_stage_pipeline_writes_shippable_outputs(tmp_path: Path, fmnist_dir:
     train(init)
     after, facts = load_model(tmp_path / "gi" / "model.pt")
     assert torch.equal(before.groups[1][0].conv1.weight, after.groups[1][0].conv1.weight)
-    assert not torch.equal(before.stem[1].running_mean, after.stem[1].running_mean)
+    # Gate init keeps the frozen backbone's BN in eval mode: statistics unchanged, copied to
+    # every option slot; only the quantizers' activation ranges learn.
+    assert torch.equal(before.stem[1].running_mean, after.stem[1].running_mean)
+    block_before, block_after = before.groups[1][0], after.groups[1][0]
+    for k in range(3):
+        assert torch.equal(after_stats := block_after.bn2.running_var[k],
+                           block_before.bn2.running_var), after_stats
+    assert block_after.conv1.act_quant.initialized.tolist() == [True, True, False]  # 8, 16 (32: none)
     assert facts["stage"] == "gate_init" and after.spec.options == (0, 8, 16, 32)
     joint = tiny_config(tmp_path / "joint", fmnist_dir, target_cp=0.4,
                         init_from=str(tmp_path / "gi" / "model.pt"))
@@ -76,17 +83,19 @@ def test_two_stage_pipeline_writes_shippable_outputs(tmp_path: Path, fmnist_dir:
 def test_dynamic_sign_steers_cp_to_the_target() -> None:
     """Toy problem: only the gates learn; the cp term alone must pull cp to each target."""
     spec = ModelSpec("resnet14", num_classes=10, in_channels=1, input_size=8)
-    x, y = torch.randn(64, 1, 8, 8), torch.randint(0, 10, (64,))
+    generator = torch.Generator().manual_seed(0)  # the test must not depend on test order
+    x = torch.randn(64, 1, 8, 8, generator=generator)
+    y = torch.randint(0, 10, (64,), generator=generator)
     for target in (0.15, 0.7):
         torch.manual_seed(0)
         model = build_model(spec)
         gates = [p for n, p in model.named_parameters()
                  if "gate_proj" in n or n.startswith("controller.")]
-        optimizer = torch.optim.SGD(gates, lr=0.5)
+        optimizer = torch.optim.SGD(gates, lr=0.2)
         cfg = dataclasses.replace(tiny_config(Path("."), Path(".")), target_cp=target,
                                   alpha=0.05)
         cps = []
-        for _ in range(60):
+        for _ in range(80):
             logits, stats = model(x)
             loss = stage_loss(cfg, model, logits, y, stats)
             optimizer.zero_grad()
