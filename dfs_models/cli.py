@@ -34,7 +34,8 @@ def _export_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data-dir", default=None)
     p.add_argument("--limit", type=int, default=0, help="first N inputs only (0 = all)")
     p.add_argument("--batch-size", type=int, default=500)
-    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 
 
 def _summary_parser(sub: argparse._SubParsersAction) -> None:
@@ -65,7 +66,8 @@ def _run_export(args: argparse.Namespace, command: str) -> None:
 
     count = export_trace(args.checkpoint, args.out, split=args.split, dataset=args.dataset,
                          data_dir=args.data_dir, limit=args.limit,
-                         batch_size=args.batch_size, threads=args.threads)
+                         batch_size=args.batch_size, threads=args.threads,
+                         progress=not args.no_progress)
     print(f"wrote {count} records to {args.out}", file=sys.stderr)
 
 

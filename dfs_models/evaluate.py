@@ -28,23 +28,31 @@ class EvalResult:
 
 @torch.no_grad()
 def evaluate(model: DfsResNet, data: ImageSet, batch_size: int,
-             device: torch.device, progress: bool = False) -> EvalResult:
+             device: torch.device, progress: bool = False,
+             channels_last: bool = False) -> EvalResult:
     """Run the inference path (eval mode, only chosen options) over every input of `data`."""
     was_training = model.training
     model.eval()
     preds, decisions, paper, flop = [], [], [], []
     starts = range(0, len(data), batch_size)
+    bar = None
     if progress:
         from tqdm import tqdm
-        starts = tqdm(starts, desc="eval", unit="batch")
+        bar = tqdm(total=len(data), desc="eval", unit="input", mininterval=1.0)
     for start in starts:
         x = normalize(data.images[start:start + batch_size], data.kind).to(device)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
         logits, chosen = model.infer(x)
         cp_paper, cp_flop = model.cp_of_decisions(chosen)
         preds.append(logits.argmax(dim=1).cpu())
         decisions.append(chosen.cpu())
         paper.append(cp_paper.cpu())
         flop.append(cp_flop.cpu())
+        if bar is not None:
+            bar.update(x.shape[0])
+    if bar is not None:
+        bar.close()
     model.train(was_training)
     predictions = torch.cat(preds)
     accuracy = float((predictions == data.labels).float().mean())

@@ -48,7 +48,7 @@ def _records(model: DfsResNet, result: EvalResult, labels: torch.Tensor):
 
 def export_trace(checkpoint: Path, out: Path, split: str = "test", dataset: str | None = None,
                  data_dir: str | None = None, limit: int = 0, batch_size: int = 500,
-                 threads: int = 0) -> int:
+                 threads: int = 0, progress: bool = False) -> int:
     """Write the trace of `checkpoint` over a split to `out` (.jsonl or .jsonl.gz, atomic).
 
     Returns:
@@ -71,7 +71,9 @@ def export_trace(checkpoint: Path, out: Path, split: str = "test", dataset: str 
         raise DfsError(f"{checkpoint}: model expects {model.spec.in_channels}x"
                        f"{model.spec.input_size} inputs but {kind.value} has "
                        f"{data.in_channels}x{data.input_size}")
-    result = evaluate(model, data, batch_size, torch.device("cpu"))
+    model.to(memory_format=torch.channels_last)  # 1.2-1.9x faster convolutions on CPU
+    result = evaluate(model, data, batch_size, torch.device("cpu"), progress=progress,
+                      channels_last=True)
     header = _header(model, result, checkpoint, kind, which, facts)
     os.makedirs(out.parent, exist_ok=True)
     with TraceWriter(out, header) as writer:

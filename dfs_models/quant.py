@@ -31,6 +31,8 @@ def quantize_range(x: torch.Tensor, low: torch.Tensor, high: torch.Tensor,
         return x
     levels = 2 ** bits - 1
     scale = ((high - low) / levels).clamp_min(_MIN_SCALE)
+    if not (torch.is_grad_enabled() and x.requires_grad):  # inference: no straight-through
+        return (x - low).div_(scale).round_().clamp_(0, levels).mul_(scale).add_(low)
     code = torch.clamp(torch.round((x.detach() - low) / scale), 0, levels)
     return (code * scale + low).detach() + (x - x.detach())  # exact value, identity gradient
 

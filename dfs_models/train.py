@@ -89,11 +89,19 @@ def _model_spec(cfg: TrainConfig, data: ImageSet) -> ModelSpec:
                      cfg.options if cfg.gated else ())
 
 
-def _trainable(cfg: TrainConfig, model: DfsResNet) -> list[torch.nn.Parameter]:
+def _is_gate(name: str) -> bool:
+    return "gate_proj." in name or name.startswith("controller.")
+
+
+def _trainable(cfg: TrainConfig, model: DfsResNet) -> list[dict]:
+    """Optimizer parameter groups: the backbone at `lr`, the gates at `lr * gate_lr_scale`."""
     if cfg.stage is Stage.GATE_INIT:
         for name, param in model.named_parameters():
-            param.requires_grad_("gate_proj." in name or name.startswith("controller."))
-    return [p for p in model.parameters() if p.requires_grad]
+            param.requires_grad_(_is_gate(name))
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    groups = [{"params": [p for n, p in named if not _is_gate(n)], "lr": cfg.lr},
+              {"params": [p for n, p in named if _is_gate(n)], "lr": cfg.lr * cfg.gate_lr_scale}]
+    return [g for g in groups if g["params"]]
 
 
 def onecycle_factor(step: int, steps: int, warmup: float) -> float:
@@ -214,6 +222,7 @@ def _schedule(cfg: TrainConfig, train_count: int, ctx: DistContext) -> dict[str,
             "milestone_steps": [] if onecycle else sorted(
                 {max(1, round(f * cfg.steps)) for f in cfg.milestones}),
             "lr_gamma": cfg.lr_gamma, "nesterov": cfg.nesterov,
+            "gate_lr": cfg.lr * cfg.gate_lr_scale,
             "weight_decay": cfg.weight_decay, "precision": cfg.precision.value,
             "channels_last": cfg.channels_last, "zero_init_residual": cfg.zero_init_residual,
             "alpha_abs": abs(cfg.alpha), "target_cp": cfg.target_cp,

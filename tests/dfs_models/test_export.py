@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -99,3 +100,31 @@ def test_full_precision_checkpoint_exports_a_static_network(
     checked = subprocess.run([sys.executable, "-m", "hwsim", "validate", str(out)], cwd=REPO,
                              capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_tiny_train_export_simulate_end_to_end(tmp_path: Path, fmnist_dir: Path) -> None:
+    """The whole pipeline on fabricated data: base -> gate init -> joint -> trace -> hwsim run."""
+    from dfs_fixtures import tiny_config
+
+    from dfs_models.config import Stage
+    from dfs_models.train import train
+
+    train(tiny_config(tmp_path / "base", fmnist_dir, stage=Stage.BASE, steps=3,
+                      zero_init_residual=True, channels_last=True))
+    train(tiny_config(tmp_path / "gi", fmnist_dir, stage=Stage.GATE_INIT, steps=2,
+                      init_from=str(tmp_path / "base" / "model.pt")))
+    train(tiny_config(tmp_path / "joint", fmnist_dir, target_cp=0.3, gate_lr_scale=10.0,
+                      init_from=str(tmp_path / "gi" / "model.pt")))
+    trace_path = tmp_path / "t.jsonl"
+    assert export_trace(tmp_path / "joint" / "model.pt", trace_path,
+                        data_dir=str(fmnist_dir)) == 40
+    out = tmp_path / "sim"
+    run = subprocess.run([sys.executable, "-m", "hwsim", "run", "--arch",
+                          str(REPO / "arch_configs" / "bitfusion_16x16.yaml"), "--trace",
+                          str(trace_path), "--out", str(out), "--format", "json"],
+                         cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["network"] == "dfs_resnet8"
+    rows = (out / "inputs.csv").read_text().splitlines()
+    assert len(rows) == 41 and rows[0].startswith("id,label,prediction,latency_cycles")
