@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from hwsim.arch import load_arch
-from hwsim.layer_sim import _simulate, clear_cache
+from hwsim.cost.layer_cost import _simulate, clear_cache
+from hwsim.hardware.arch import load_arch
 from hwsim.simulation import Decisions, simulate_network
-from hwsim.synth import write_synthetic_trace
-from hwsim.trace import load_trace
+from hwsim.workload.synth import write_synthetic_trace
+from hwsim.workload.trace import load_trace
 
 
 def time_cli(arch: str, trace: Path, out: Path) -> float:

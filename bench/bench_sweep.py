@@ -1,6 +1,6 @@
 """How a sweep's wall time grows with arch points and with worker processes.
 
-Times `hwsim.sweep_command.run_sweep` (the body of `python -m hwsim sweep`) on a 10,000-input
+Times `hwsim.cli.sweep.run_sweep` (the body of `python -m hwsim sweep`) on a 10,000-input
 synthetic ResNet74 trace: a 1-point run, then 8-, 16- and 64-point sweeps with 1 and 2 local
 workers, every run from cold caches. Prints wall seconds, seconds per point and the ratio to the
 1-point run measured in the same process; never asserts on time.
@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from hwsim.layer_sim import clear_cache
+from hwsim.cli.sweep import plan_sweep, run_sweep
+from hwsim.cost.layer_cost import clear_cache
+from hwsim.explore.sweep import _cached_trace
 from hwsim.report import format_table
-from hwsim.sweep import _cached_trace
-from hwsim.sweep_command import plan_sweep, run_sweep
-from hwsim.synth import write_synthetic_trace
-from hwsim.trace import read_header
+from hwsim.workload.synth import write_synthetic_trace
+from hwsim.workload.trace import read_header
 
 REPO = Path(__file__).resolve().parents[1]
 ARCH = REPO / "arch_configs" / "bitfusion_16x16.yaml"

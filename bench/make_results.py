@@ -15,12 +15,12 @@ import argparse
 import json
 from pathlib import Path
 
-from hwsim.arch import load_arch
-from hwsim.layer import FULL
+from hwsim.cli.run import EIGHT_BIT
+from hwsim.hardware.arch import load_arch
 from hwsim.report import compare
-from hwsim.run_command import EIGHT_BIT
 from hwsim.simulation import Decisions, simulate_network, static_variant
-from hwsim.trace import load_trace
+from hwsim.workload.layer import FULL
+from hwsim.workload.trace import load_trace
 
 REPO = Path(__file__).resolve().parents[1]
 ARCH = REPO / "arch_configs" / "bitfusion_16x16.yaml"

@@ -23,13 +23,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from hwsim.arch import ArchConfig, load_arch  # noqa: E402
-from hwsim.energy import COMPONENTS  # noqa: E402
-from hwsim.layer import Layer, LayerKind, Network, Precision  # noqa: E402
-from hwsim.layer_sim import simulate_layer  # noqa: E402
+from hwsim.cost.energy import COMPONENTS  # noqa: E402
+from hwsim.cost.layer_cost import simulate_layer  # noqa: E402
+from hwsim.cost.timing import plan_layer  # noqa: E402
+from hwsim.hardware.arch import ArchConfig, load_arch  # noqa: E402
 from hwsim.simulation import Decisions, SimulationResult, simulate_network, static_variant  # noqa: E402,E501
-from hwsim.timing import plan_layer  # noqa: E402
-from hwsim.workloads import BENCHMARK_BATCH_SIZE, BENCHMARK_NAMES, load_benchmark  # noqa: E402
+from hwsim.workload.benchmarks import BENCHMARK_BATCH_SIZE, BENCHMARK_NAMES, load_benchmark  # noqa: E402
+from hwsim.workload.layer import Layer, LayerKind, Network, Precision  # noqa: E402
 from tests.hwsim.test_validation import (  # noqa: E402
     LAYER_3X3,
     LENET_ENERGY_NJ,

@@ -142,7 +142,7 @@ def scalesim_side(topology: Path, dataflow: str, out: Path) -> None:
 def _hwsim_arch(dataflow: str, stall_free: bool):
     import dataclasses
 
-    from hwsim.arch import load_arch
+    from hwsim.hardware.arch import load_arch
 
     arch = load_arch(REPO / "arch_configs" / f"systolic8_16x16_{dataflow}.yaml")
     if not stall_free:
@@ -161,7 +161,7 @@ def _scalesim_geometry(network):
     """
     import dataclasses
 
-    from hwsim.layer import Network
+    from hwsim.workload.layer import Network
 
     layers = []
     for layer in network.layers:
@@ -191,7 +191,7 @@ def hwsim_side(topology: Path, dataflow: str, out: Path) -> None:
     stall cycles are reported beside.
     """
     from hwsim.simulation import Decisions, simulate_network
-    from hwsim.workloads import load_scalesim_topology
+    from hwsim.workload.benchmarks import load_scalesim_topology
 
     start = time.perf_counter()
     network = load_scalesim_topology(topology, 8, 8)
@@ -225,7 +225,7 @@ def _write_json(path: Path, data: dict) -> None:
 
 def cifar_topology_text(depth: int) -> str:
     """SCALE-Sim topology of hwsim's CIFAR ResNet (no gates), IFMAP sizes padded as it expects."""
-    from hwsim.synth import resnet_cifar_network
+    from hwsim.workload.synth import resnet_cifar_network
 
     lines = ["Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, "
              "Num Filter, Strides,"]

@@ -1,5 +1,5 @@
 import sys
 
-from hwsim.cli import main
+from hwsim.cli.main import main
 
 sys.exit(main())

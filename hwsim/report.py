@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hwsim.energy import COMPONENTS
+from hwsim.cost.energy import COMPONENTS
 from hwsim.errors import HwsimError
 from hwsim.simulation import LayerSummary, SimulationResult
 

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.arch import ArchConfig
-from hwsim.energy import COMPONENTS
+from hwsim.cost.energy import COMPONENTS
+from hwsim.cost.layer_cost import LayerPerf, simulate_layer
+from hwsim.cost.timing import TimingKind
 from hwsim.errors import MappingError
-from hwsim.layer import Layer, LayerKind, Network, Precision
-from hwsim.layer_sim import LayerPerf, simulate_layer
-from hwsim.timing import TimingKind
+from hwsim.hardware.arch import ArchConfig
+from hwsim.workload.layer import Layer, LayerKind, Network, Precision
 
 PAIR_RADIX = 64  # act and wgt bits are below this (traces hold at most 32)
 METRICS = ("compute_cycles", "stall_cycles", "dram_bits", "macs", "busy_bricks",

@@ -15,8 +15,8 @@ from dfs_models.evaluate import evaluate
 from dfs_models.export import export_trace
 from dfs_models.geometry import network_from_model, options_as_precisions
 from dfs_models.resnet import ModelSpec, build_model
-from hwsim.synth import resnet_cifar_network
-from hwsim.trace import SourceKind, load_trace
+from hwsim.workload.synth import resnet_cifar_network
+from hwsim.workload.trace import SourceKind, load_trace
 
 REPO = Path(__file__).resolve().parents[2]
 

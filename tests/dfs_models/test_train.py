@@ -65,7 +65,8 @@ def test_two_stage_pipeline_writes_shippable_outputs(tmp_path: Path, fmnist_dir:
     for k in range(3):
         assert torch.equal(after_stats := block_after.bn2.running_var[k],
                            block_before.bn2.running_var), after_stats
-    assert block_after.conv1.act_quant.initialized.tolist() == [True, True, False]  # 8, 16 (32: none)
+    # 8, 16 (32: none)
+    assert block_after.conv1.act_quant.initialized.tolist() == [True, True, False]
     assert facts["stage"] == "gate_init" and after.spec.options == (0, 8, 16, 32)
     joint = tiny_config(tmp_path / "joint", fmnist_dir, target_cp=0.4,
                         init_from=str(tmp_path / "gi" / "model.pt"))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from hwsim.arch import ArchConfig, load_arch
+from hwsim.hardware.arch import ArchConfig, load_arch
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARCH_CONFIG_DIR = REPO_ROOT / "arch_configs"

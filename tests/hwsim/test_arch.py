@@ -1,4 +1,5 @@
-"""hwsim.arch loading: the shipped configs, strict validation, and the resolved-dict round trip."""
+"""hwsim.hardware.arch loading: the shipped configs, strict validation, and the resolved-dict round
+trip."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from hwsim.arch import (
+from hwsim.errors import ConfigError, HwsimError
+from hwsim.hardware.arch import (
     ArchConfig,
     BufferConfig,
     MappingPolicy,
@@ -23,7 +25,6 @@ from hwsim.arch import (
     arch_to_dict,
     load_arch,
 )
-from hwsim.errors import ConfigError, HwsimError
 
 KIB = 1024
 
@@ -255,7 +256,7 @@ def test_arch_from_dict_names_its_origin() -> None:
 
 
 def test_new_keys_default_so_older_files_still_load(isca18_arch: ArchConfig) -> None:
-    from hwsim.arch import Dataflow
+    from hwsim.hardware.arch import Dataflow
 
     assert isca18_arch.array.dataflow is Dataflow.BITFUSION
     assert isca18_arch.pe.multiplier_bits == 8

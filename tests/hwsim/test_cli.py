@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.cli import main
-from hwsim.synth import write_synthetic_trace
+from hwsim.cli.main import main
+from hwsim.workload.synth import write_synthetic_trace
 
 REPO = Path(__file__).resolve().parents[2]
 ARCH = str(REPO / "arch_configs" / "bitfusion_16x16.yaml")
@@ -164,9 +164,16 @@ def test_missing_trace_file(capsys, tmp_path):
 
 
 def test_rounded_widths_are_reported(capsys, tmp_path):
-    from hwsim.layer import Precision
-    from hwsim.synth import resnet_cifar_network
-    from hwsim.trace import CpInfo, InputRecord, ModelInfo, SourceKind, TraceHeader, write_trace
+    from hwsim.workload.layer import Precision
+    from hwsim.workload.synth import resnet_cifar_network
+    from hwsim.workload.trace import (
+        CpInfo,
+        InputRecord,
+        ModelInfo,
+        SourceKind,
+        TraceHeader,
+        write_trace,
+    )
 
     options = (Precision(0, 0), Precision(3, 3), Precision(32, 32))
     network = resnet_cifar_network(8, options=options)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.cli import main
-from hwsim.compare_command import CSV_HEADERS, compare_archs
+from hwsim.cli.compare import CSV_HEADERS, compare_archs
+from hwsim.cli.main import main
 from hwsim.simulation import Decisions, simulate_network
-from hwsim.workloads import load_benchmark
+from hwsim.workload.benchmarks import load_benchmark
 
 ARCHS = Path(__file__).resolve().parents[2] / "arch_configs"
 ISCA18 = str(ARCHS / "bitfusion_isca18.yaml")
@@ -20,7 +20,7 @@ STRIPES = str(ARCHS / "stripes_isca18_area.yaml")
 
 @pytest.fixture(scope="module")
 def rnn_results():
-    from hwsim.arch import load_arch
+    from hwsim.hardware.arch import load_arch
 
     network = load_benchmark("rnn")
     return [simulate_network(network, Decisions.static(4), load_arch(path), batch=4)

@@ -1,4 +1,5 @@
-"""SCALE-Sim's OS/WS/IS cycle model (hwsim.dataflow) against figures SCALE-Sim 3.0.0 produced.
+"""SCALE-Sim's OS/WS/IS cycle model (hwsim.mapping.dataflow) against figures SCALE-Sim 3.0.0
+produced.
 
 Reference points: bitfusion.md (16x16 array); the non-square points were measured here by running
 SCALE-Sim 3.0.0 (CALC bandwidth, 64 KiB SRAMs; "Total Cycles", initial prefetch excluded) on
@@ -12,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.arch import ArrayConfig, Dataflow, arch_to_dict, load_arch
-from hwsim.dataflow import systolic_mapping
+from hwsim.cost.layer_cost import simulate_layer
+from hwsim.cost.timing import fill_drain_cycles, plan_layer
 from hwsim.errors import ConfigError, MappingError
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.layer_sim import simulate_layer
-from hwsim.loopnest import loop_nest
-from hwsim.timing import fill_drain_cycles, plan_layer
+from hwsim.hardware.arch import ArrayConfig, Dataflow, arch_to_dict, load_arch
+from hwsim.mapping.dataflow import systolic_mapping
+from hwsim.mapping.loopnest import loop_nest
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 ARCHS = Path(__file__).resolve().parents[2] / "arch_configs"
 LAYERS = {  # SCALE-Sim IFMAP sizes include padding, so padding 0 here

@@ -14,7 +14,7 @@ import hwsim
 for module in pkgutil.walk_packages(hwsim.__path__, "hwsim."):
     if module.name != "hwsim.__main__":
         importlib.import_module(module.name)
-from hwsim.cli import main
+from hwsim.cli.main import main
 main(["run", "--arch", "arch_configs/bitfusion_isca18.yaml", "--benchmark", "lenet5"])
 assert "torch" not in sys.modules, "hwsim imported torch"
 print("no torch")

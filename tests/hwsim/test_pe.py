@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from hwsim.arch import PeConfig, PeKind
 from hwsim.errors import MappingError
-from hwsim.layer import Precision
-from hwsim.pe import fusion_mode, native_bits
+from hwsim.hardware.arch import PeConfig, PeKind
+from hwsim.hardware.pe import fusion_mode, native_bits
+from hwsim.workload.layer import Precision
 
 PE = PeConfig(PeKind.BITFUSION)
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.arch import ArchConfig, ArrayConfig, PeConfig, PeKind, arch_to_dict, load_arch
+from hwsim.cost.layer_cost import simulate_layer
 from hwsim.errors import ConfigError, MappingError
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.layer_sim import simulate_layer
-from hwsim.pe import fusion_mode
+from hwsim.hardware.arch import ArchConfig, ArrayConfig, PeConfig, PeKind, arch_to_dict, load_arch
+from hwsim.hardware.pe import fusion_mode
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 ARCH_CONFIG_DIR = Path(__file__).resolve().parents[2] / "arch_configs"
 FIXED16 = PeConfig(PeKind.FIXED, bricks_per_unit=1, multiplier_bits=16, temporal_max_bits=32)

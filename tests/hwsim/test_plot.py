@@ -11,9 +11,10 @@ import pytest
 from matplotlib.collections import PathCollection
 from matplotlib.container import BarContainer
 
-from hwsim.cli import main
+from hwsim.cli.main import main
+from hwsim.cli.sweep import plan_sweep, run_sweep
 from hwsim.errors import HwsimError
-from hwsim.plot import (
+from hwsim.explore.plot import (
     LAYER_COLUMNS,
     PARETO_LABEL,
     SWEEP_COLUMNS,
@@ -25,9 +26,8 @@ from hwsim.plot import (
     read_rows,
     read_run,
 )
-from hwsim.sweep_command import plan_sweep, run_sweep
-from hwsim.synth import write_synthetic_trace
-from hwsim.trace import load_trace
+from hwsim.workload.synth import write_synthetic_trace
+from hwsim.workload.trace import load_trace
 
 REPO = Path(__file__).resolve().parents[2]
 ARCH = str(REPO / "arch_configs" / "bitfusion_16x16.yaml")

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.layer_sim import simulate_layer
+from hwsim.cost.layer_cost import simulate_layer
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 WIDTHS = [1, 2, 4, 8, 16, 32]
 layers = st.builds(
@@ -32,7 +32,7 @@ def test_cycles_respect_compute_and_bandwidth_bounds(arch_16x16, layer, precisio
 
 
 def perf_products(perf, arch):
-    from hwsim.pe import fusion_mode
+    from hwsim.hardware.pe import fusion_mode
 
     return float(fusion_mode(perf.precision, arch.pe).products_per_fu_cycle)
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from hwsim.arch import DramConfig, load_arch
+from hwsim.hardware.arch import DramConfig, load_arch
 from hwsim.simulation import Decisions, simulate_network
-from hwsim.workloads import load_scalesim_topology
+from hwsim.workload.benchmarks import load_scalesim_topology
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "bench" / "data"

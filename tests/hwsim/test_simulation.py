@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hwsim.layer import FULL, LayerKind, Precision
-from hwsim.layer_sim import _simulate, clear_cache, simulate_layer
+from hwsim.cost.layer_cost import _simulate, clear_cache, simulate_layer
 from hwsim.simulation import Decisions, simulate_network, static_variant
-from hwsim.synth import resnet_cifar_network
+from hwsim.workload.layer import FULL, LayerKind, Precision
+from hwsim.workload.synth import resnet_cifar_network
 
 NET = resnet_cifar_network(14)  # 5 gated blocks, 2 of them downsampling
 

@@ -9,16 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import hwsim.sweep_command as sweep_command
-from hwsim.cli import main
+import hwsim.cli.sweep as sweep_command
+from hwsim.cli.main import main
+from hwsim.cli.sweep import plan_sweep, run_sweep
 from hwsim.errors import ConfigError, HwsimError
+from hwsim.explore.sweep import COLUMNS, KEY_COLUMNS, STATUS_OK, area_of
+from hwsim.explore.sweep_spec import enumerate_points, grid_from_flags, load_sweep_spec
 from hwsim.report import input_stats
 from hwsim.simulation import Decisions, simulate_network
-from hwsim.sweep import COLUMNS, KEY_COLUMNS, STATUS_OK, area_of
-from hwsim.sweep_command import plan_sweep, run_sweep
-from hwsim.sweep_spec import enumerate_points, grid_from_flags, load_sweep_spec
-from hwsim.synth import write_synthetic_trace
-from hwsim.trace import load_trace
+from hwsim.workload.synth import write_synthetic_trace
+from hwsim.workload.trace import load_trace
 
 REPO = Path(__file__).resolve().parents[2]
 ARCH = str(REPO / "arch_configs" / "bitfusion_16x16.yaml")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from hwsim.errors import ConfigError
-from hwsim.layer import FULL, SKIP, LayerKind, Precision
-from hwsim.synth import (
+from hwsim.workload.layer import FULL, SKIP, LayerKind, Precision
+from hwsim.workload.synth import (
     DEFAULT_OPTIONS,
     draw_decisions,
     measure_cp,
@@ -19,7 +19,7 @@ from hwsim.synth import (
     synthetic_header,
     write_synthetic_trace,
 )
-from hwsim.trace import SourceKind, iter_records, load_trace, read_header
+from hwsim.workload.trace import SourceKind, iter_records, load_trace, read_header
 
 SHIPPED = Path(__file__).resolve().parents[2] / "traces" / "resnet74_synthetic_cp20.jsonl.gz"
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hwsim.layer import Layer, LayerKind
-from hwsim.loopnest import ALL_ORDERS, Tiling, loop_nest, walk_tiles
-from hwsim.tiling import ArrayFolding, Capacities, OperandBits, search_tiling
+from hwsim.mapping.loopnest import ALL_ORDERS, Tiling, loop_nest, walk_tiles
+from hwsim.mapping.tiling import ArrayFolding, Capacities, OperandBits, search_tiling
+from hwsim.workload.layer import Layer, LayerKind
 
 BITS = OperandBits(act=8, wgt=4, psum=32)
 UNLIMITED = Capacities(10**12, 10**12, 10**12)
@@ -28,7 +28,7 @@ def brute_force(nest, tiling, read_before_write):
 
 def closed_form(nest, tiling, read_before_write):
     """Force the search onto one tiling by making it the only candidate that fits exactly."""
-    from hwsim import tiling as tiling_module
+    from hwsim.mapping import tiling as tiling_module
 
     grid = {"n": [tiling.n], "pq": [tiling.pq], "c": [tiling.c], "k": [tiling.k]}
     original = tiling_module._candidate_grid

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hwsim.event_sim import event_timing
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.timing import analytic_timing, plan_layer
+from hwsim.cost.event_sim import event_timing
+from hwsim.cost.timing import analytic_timing, plan_layer
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 # Stated tolerance: 20% per layer, 5% over a whole network. Most layers agree within 4%; the
 # event model sees bursts the closed form averages away (a two-slot double buffer cannot hide a
@@ -47,13 +47,13 @@ def test_event_model_never_beats_the_transfer_or_compute_bound(isca18_arch):
 
 
 def test_whole_network_totals_agree_within_5_percent(arch_16x16):
-    from hwsim.synth import resnet_cifar_network
+    from hwsim.workload.synth import resnet_cifar_network
 
     network = resnet_cifar_network(14, gated=False)
     totals = {}
     for model in ("analytic", "event"):
-        from hwsim.layer_sim import simulate_layer
-        from hwsim.timing import TimingKind
+        from hwsim.cost.layer_cost import simulate_layer
+        from hwsim.cost.timing import TimingKind
 
         totals[model] = sum(
             simulate_layer(layer, Precision(8, 8), 1, arch_16x16, TimingKind(model)).total_cycles
@@ -65,7 +65,7 @@ def test_whole_network_totals_agree_within_5_percent(arch_16x16):
 def test_event_model_keeps_the_dataflow_compute_cycles(dataflow):
     from pathlib import Path
 
-    from hwsim.arch import load_arch
+    from hwsim.hardware.arch import load_arch
 
     repo = Path(__file__).resolve().parents[2]
     arch = load_arch(repo / "arch_configs" / f"systolic8_16x16_{dataflow}.yaml")

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hwsim.errors import TraceError
-from hwsim.layer import FULL, SKIP, Layer, LayerKind, Network, Precision
-from hwsim.trace import (
+from hwsim.workload.layer import FULL, SKIP, Layer, LayerKind, Network, Precision
+from hwsim.workload.trace import (
     CpInfo,
     InputRecord,
     ModelInfo,
@@ -396,6 +396,6 @@ def test_example_in_the_spec_reads_back(tmp_path: Path) -> None:
     trace = load_trace(path)
     assert trace.header.network.blocks == ("group2.block0", "group3.block0")
     assert trace.act_bits.tolist() == [[16, 32], [16, 8]]
-    from hwsim.synth import resnet_cifar_network
+    from hwsim.workload.synth import resnet_cifar_network
 
     assert trace.header.network == resnet_cifar_network(8, in_channels=1, input_size=28)

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.layer_sim import simulate_layer
+from hwsim.cost.layer_cost import simulate_layer
 from hwsim.simulation import Decisions, simulate_network
-from hwsim.workloads import load_benchmark
+from hwsim.workload.benchmarks import load_benchmark
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 LAYER_3X3 = Layer("conv3x3", LayerKind.CONV, 128, 256, 16, 16, 3, 1, 1)
 # (act, wgt): (compute cycles, total cycles) of the one-layer validation point
@@ -68,7 +68,7 @@ def test_lenet_per_layer_and_total_cycles_within_10_percent(lenet_result):
 
 
 def test_lenet_energy_within_10_percent_and_dram_dominates(lenet_result):
-    from hwsim.energy import COMPONENTS
+    from hwsim.cost.energy import COMPONENTS
 
     per_layer = {s.layer.name: sum(s.totals[c] for c in COMPONENTS) for s in lenet_result.layers}
     total = sum(per_layer.values())

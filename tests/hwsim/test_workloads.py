@@ -1,4 +1,5 @@
-"""hwsim.workloads: the Bit Fusion benchmarks against the reference table, and SCALE-Sim CSVs."""
+"""hwsim.workload.benchmarks: the Bit Fusion benchmarks against the reference table, and SCALE-Sim
+CSVs."""
 
 from __future__ import annotations
 
@@ -8,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from hwsim.errors import ConfigError
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.workloads import (
+from hwsim.workload.benchmarks import (
     BENCHMARK_FILE,
     BENCHMARK_NAMES,
     load_benchmark,
     load_networks,
     load_scalesim_topology,
 )
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 SCALESIM_RESNET18 = BENCHMARK_FILE.parent / "scalesim_resnet18_topology.csv"
 SHARED_RESNET18 = Path("/work/shared/reference/scalesim_resnet18_topology.csv")

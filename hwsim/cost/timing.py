@@ -6,14 +6,14 @@ P x Q, kernel R, on an array of `rows` x `cols` Fusion Units with `pf` fused pro
     im2col: B * P * Q * ceil(K / cols) * ceil(R * R * C / (rows * pf)) * passes
 (K output, C input channels; `passes` is the temporal fusion factor above 8 bits). FC layers are
 convolutions with R = P = Q = 1. With `array.dataflow` os, ws or is (a conventional systolic array
-of fixed PEs), compute cycles follow SCALE-Sim's cycle model instead (`hwsim.dataflow`, fill and
-drain included per fold); the tiling search still decides the DRAM traffic.
+of fixed PEs), compute cycles follow SCALE-Sim's cycle model instead (`hwsim.mapping.dataflow`,
+fill and drain included per fold); the tiling search still decides the DRAM traffic.
 
 Analytic timing (the default model): DRAM transfers overlap compute through double buffering, so
     total = max(compute, dram_bits / bandwidth) + (first-tile load + last-tile store) / bandwidth
             + systolic fill and drain (rows + cols - 2 cycles, once per layer)
-and every cycle beyond `compute` is a stall. `hwsim.event_sim` answers the same question tile by
-tile in simpy; a test holds the two together.
+and every cycle beyond `compute` is a stall. `hwsim.cost.event_sim` answers the same question
+tile by tile in simpy; a test holds the two together.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from hwsim.arch import ArchConfig, Dataflow
-from hwsim.dataflow import systolic_mapping
-from hwsim.energy import ActionCounts
+from hwsim.cost.energy import ActionCounts
 from hwsim.errors import MappingError
-from hwsim.layer import Layer, LayerKind, Precision
-from hwsim.loopnest import LoopNest, Tiling, ceil_div, loop_nest
-from hwsim.pe import FusionMode, fusion_mode
-from hwsim.tiling import ArrayFolding, Capacities, OperandBits, Traffic, search_tiling
+from hwsim.hardware.arch import ArchConfig, Dataflow
+from hwsim.hardware.pe import FusionMode, fusion_mode
+from hwsim.mapping.dataflow import systolic_mapping
+from hwsim.mapping.loopnest import LoopNest, Tiling, ceil_div, loop_nest
+from hwsim.mapping.tiling import ArrayFolding, Capacities, OperandBits, Traffic, search_tiling
+from hwsim.workload.layer import Layer, LayerKind, Precision
 
 
 class TimingKind(enum.Enum):

@@ -42,7 +42,7 @@ class Dataflow(enum.Enum):
     BITFUSION is the mapping of the Bit Fusion simulator (rows reduce over input channels,
     columns hold output channels, tiles from the tiling search). OS/WS/IS are the output-,
     weight- and input-stationary systolic dataflows as SCALE-Sim models them (Samajdar et al.,
-    ISPASS 2020); see `hwsim.dataflow`.
+    ISPASS 2020); see `hwsim.mapping.dataflow`.
     """
 
     BITFUSION = "bitfusion"
@@ -60,7 +60,7 @@ class ArrayConfig:
 
 @dataclass(frozen=True, slots=True)
 class PeConfig:
-    """One processing element; which fields matter depends on `kind` (see `hwsim.pe`).
+    """One processing element; which fields matter depends on `kind` (see `hwsim.hardware.pe`).
 
     Attributes:
         kind: bitfusion, fixed or bit_serial.
@@ -114,7 +114,7 @@ class SramEnergy:
 
 @dataclass(frozen=True, slots=True)
 class EnergyTable:
-    """Energy per action; the timing code counts actions, only `hwsim.energy` multiplies."""
+    """Energy per action; the timing code counts actions, only `hwsim.cost.energy` multiplies."""
 
     compute_pj_per_fu_cycle: float
     input_sram: SramEnergy

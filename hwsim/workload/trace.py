@@ -6,8 +6,8 @@ further line is one input's per-block decision. Files are streamed, never loaded
 specification, with the error policy, is docs/trace-format.md.
 
 Every problem raises `TraceError` with a message `PATH:LINE: what is wrong; how to fix it`.
-The values and their validation live in `hwsim.trace_schema`, their JSON form in
-`hwsim.trace_json`; everything public is re-exported here.
+The values and their validation live in `hwsim.workload.trace_schema`, their JSON form in
+`hwsim.workload.trace_json`; everything public is re-exported here.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from hwsim.errors import TraceError
-from hwsim.trace_json import (
+from hwsim.workload.trace_json import (
     RECORD_KEYS,
     RecordColumns,
     first_duplicate,
@@ -36,7 +36,7 @@ from hwsim.trace_json import (
     parse_header_line,
     record_from_obj,
 )
-from hwsim.trace_schema import (
+from hwsim.workload.trace_schema import (
     FORMAT_NAME,
     FORMAT_VERSION,
     MAX_BITS,

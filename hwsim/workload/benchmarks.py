@@ -1,7 +1,8 @@
 """Static workloads: the Bit Fusion benchmark networks and SCALE-Sim topology files.
 
 The eight benchmarks of Sharma et al., "Bit Fusion", ISCA 2018 (LeNet-5, CIFAR-10 QNN, SVHN QNN,
-VGG-7, AlexNet WRPN, ResNet-18 WRPN, RNN, LSTM) live in `hwsim/benchmarks/bitfusion_networks.yaml`
+VGG-7, AlexNet WRPN, ResNet-18 WRPN, RNN, LSTM) live in
+`hwsim/workload/data/bitfusion_networks.yaml`
 and load as `Network` values whose every layer runs at a fixed precision. The same YAML layout
 serves any user workload file through `load_networks`. SCALE-Sim topology CSVs (Samajdar et al.,
 "A Systematic Methodology for Characterizing Scalability of DNN Accelerators using SCALE-Sim",
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from hwsim.errors import ConfigError
-from hwsim.layer import Layer, LayerKind, Network, Precision
 from hwsim.schema import (
     Field,
     ListOf,
@@ -39,6 +39,7 @@ from hwsim.schema import (
     text,
     validate,
 )
+from hwsim.workload.layer import Layer, LayerKind, Network, Precision
 
 BENCHMARK_NAMES: tuple[str, ...] = (
     "lenet5", "cifar10", "svhn", "vgg7", "alexnet", "resnet18", "rnn", "lstm")
@@ -47,7 +48,7 @@ BENCHMARK_NAMES: tuple[str, ...] = (
 BENCHMARK_BATCH_SIZE = 16
 """Batch size of every benchmark in the paper and in the authors' simulator."""
 
-BENCHMARK_FILE = Path(__file__).parent / "benchmarks" / "bitfusion_networks.yaml"
+BENCHMARK_FILE = Path(__file__).parent / "data" / "bitfusion_networks.yaml"
 WORKLOAD_SCHEMA_VERSION = 1
 
 SCALESIM_COLUMNS: tuple[str, ...] = (
@@ -123,7 +124,7 @@ def _layer_from_clean(layer: dict[str, Any]) -> Layer:
 
 
 def load_networks(path: str | os.PathLike[str]) -> dict[str, Network]:
-    """Read a workload YAML file (layout: hwsim/benchmarks/bitfusion_networks.yaml).
+    """Read a workload YAML file (layout: hwsim/workload/data/bitfusion_networks.yaml).
 
     Every layer gets `fixed=Precision(act_bits, wgt_bits)` and no block; conv layers must list
     an `output_size` that their kernel, stride and padding reproduce.

@@ -25,9 +25,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from hwsim.arch import PeConfig, PeKind
 from hwsim.errors import MappingError
-from hwsim.layer import Precision
+from hwsim.hardware.arch import PeConfig, PeKind
+from hwsim.workload.layer import Precision
 
 
 @dataclass(frozen=True, slots=True)

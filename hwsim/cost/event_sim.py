@@ -1,6 +1,7 @@
 """Event-driven timing of one layer in simpy: DMA over a shared DRAM channel, compute, write-back.
 
-The tile steps come from `hwsim.loopnest.walk_tiles` in the plan's loop order. Three processes
+The tile steps come from `hwsim.mapping.loopnest.walk_tiles` in the plan's loop order. Three
+processes
 share one DRAM channel (a simpy Resource served in request order):
   - the loader fetches each step's new input/weight/partial-sum tiles into a free half of the
     double buffer (two slots), so loading step i+1 overlaps computing step i;
@@ -9,7 +10,7 @@ share one DRAM channel (a simpy Resource served in request order):
 The layer ends when the last write-back lands; the systolic fill and drain is added once, as in
 the analytic model. For the OS/WS/IS dataflows (SCALE-Sim's per-fold cycle model), the layer's
 compute cycles are spread over the tiles in proportion to each tile's work. Same question,
-answered tile by tile: `hwsim.timing.analytic_timing` is the fast default and a test holds the
+answered tile by tile: `hwsim.cost.timing.analytic_timing` is the fast default and a test holds the
 two together.
 """
 
@@ -19,9 +20,9 @@ import math
 
 import simpy
 
-from hwsim.arch import ArchConfig
-from hwsim.loopnest import TileStep, ceil_div, walk_tiles
-from hwsim.timing import LayerPlan, Timing, fill_drain_cycles
+from hwsim.cost.timing import LayerPlan, Timing, fill_drain_cycles
+from hwsim.hardware.arch import ArchConfig
+from hwsim.mapping.loopnest import TileStep, ceil_div, walk_tiles
 
 DOUBLE_BUFFER_SLOTS = 2
 

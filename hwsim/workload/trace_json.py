@@ -1,7 +1,8 @@
 """The JSON form of a trace's header and records, read strictly.
 
 `header_from_dict` first checks the JSON shape (unknown keys with a did-you-mean, missing keys,
-wrong types), collecting every problem, then builds the values of `hwsim.trace_schema`, whose
+wrong types), collecting every problem, then builds the values of `hwsim.workload.trace_schema`,
+whose
 own checks (ranges, block references, option set) add theirs. Each message line reads
 `WHERE: dotted.key: what is wrong`. The specification is docs/trace-format.md.
 """
@@ -16,8 +17,8 @@ from typing import TypeVar
 import numpy as np
 
 from hwsim.errors import TraceError
-from hwsim.layer import Layer, LayerKind, Network, Precision
-from hwsim.trace_schema import (
+from hwsim.workload.layer import Layer, LayerKind, Network, Precision
+from hwsim.workload.trace_schema import (
     CP_KEYS,
     FORMAT_NAME,
     FORMAT_VERSION,

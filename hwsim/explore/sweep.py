@@ -4,7 +4,7 @@ Each (point, trace) is simulated with `simulate_network` on the trace's decision
 with `hwsim.report.input_stats`, as `run` does. Layer costs are cached per process on (layer
 geometry, bits, sub-batch, arch point), so a point costs what the distinct combinations in the
 trace cost, whatever its number of inputs; each trace is loaded once per worker process. The spec
-and the points are `hwsim.sweep_spec`; the command around them is `hwsim.sweep_command`.
+and the points are `hwsim.explore.sweep_spec`; the command around them is `hwsim.cli.sweep`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from hwsim.arch import ArchConfig, arch_to_dict
-from hwsim.energy import COMPONENTS
+from hwsim.cost.energy import COMPONENTS
+from hwsim.cost.timing import TimingKind
 from hwsim.errors import MappingError, TraceError
+from hwsim.explore.sweep_spec import SweepPoint
+from hwsim.hardware.arch import ArchConfig, arch_to_dict
 from hwsim.report import PERCENTILES, input_stats
 from hwsim.simulation import Decisions, SimulationResult, simulate_network
-from hwsim.sweep_spec import SweepPoint
-from hwsim.timing import TimingKind
 
 STATUS_OK = "ok"
 
@@ -105,7 +105,7 @@ def file_sha256(path: str | os.PathLike[str]) -> str:
 
 @functools.lru_cache(maxsize=16)
 def _cached_trace(ref: TraceRef) -> Any:
-    from hwsim.trace import load_trace
+    from hwsim.workload.trace import load_trace
 
     trace = load_trace(ref.path)
     if trace.sha256 != ref.sha256:

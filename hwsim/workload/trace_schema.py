@@ -1,6 +1,7 @@
 """Values of the trace format (header and records) and what makes them valid.
 
-`hwsim.trace` reads and writes files, `hwsim.trace_json` maps these values to and from JSON;
+`hwsim.workload.trace` reads and writes files, `hwsim.workload.trace_json` maps these values to and
+from JSON;
 this module knows what a valid header and record are. Values validate themselves on creation,
 raising `TraceError` with one `dotted.key: problem` line per problem (the file readers prefix
 `PATH:LINE: `). The specification is docs/trace-format.md.
@@ -16,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from hwsim.errors import TraceError
-from hwsim.layer import Layer, LayerKind, Network, Precision
+from hwsim.workload.layer import Layer, LayerKind, Network, Precision
 
 FORMAT_NAME = "hwsim-trace"
 FORMAT_VERSION = 1
@@ -27,7 +28,7 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 class SourceKind(enum.Enum):
     TRAINED = "trained"  # decisions of a trained DFS model on real inputs
-    SYNTHETIC = "synthetic"  # decisions drawn at random (hwsim.synth)
+    SYNTHETIC = "synthetic"  # decisions drawn at random (hwsim.workload.synth)
     BENCHMARK = "benchmark"  # a static network (Bit Fusion benchmarks), no decisions
 
 
@@ -145,7 +146,7 @@ class TraceHeader:
         if not isinstance(self.cp, CpInfo):
             problems.append("cp: must be a CpInfo")
         if not isinstance(self.network, Network):
-            problems.append("network: must be an hwsim.layer.Network")
+            problems.append("network: must be an hwsim.workload.layer.Network")
         else:
             problems += network_problems(self.network)
         if self.num_inputs is not None and not (is_int(self.num_inputs) and self.num_inputs >= 0):
@@ -194,7 +195,7 @@ def network_problems(network: Network) -> list[str]:
 
 def _layer_problems(layer: Layer, key: str, num_blocks: int) -> list[str]:
     if not isinstance(layer, Layer) or not isinstance(layer.kind, LayerKind):
-        return [f"{key}: must be an hwsim.layer.Layer with a LayerKind"]
+        return [f"{key}: must be an hwsim.workload.layer.Layer with a LayerKind"]
     problems = [] if isinstance(layer.name, str) and layer.name else [f"{key}.name: empty"]
     for field in ("in_channels", "out_channels", "input_height", "input_width", "kernel",
                   "stride"):

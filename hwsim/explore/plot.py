@@ -203,7 +203,7 @@ def plot_decisions(trace: object) -> Figure:
     """Share of inputs taking each option at every gated block, as stacked bars (DFS Figs 8-10).
 
     Args:
-        trace: a `hwsim.trace.Trace`.
+        trace: a `hwsim.workload.trace.Trace`.
     """
     network, header = trace.header.network, trace.header
     if not network.blocks:

@@ -24,8 +24,8 @@ from scipy.optimize import brentq
 
 from hwsim import __version__
 from hwsim.errors import ConfigError
-from hwsim.layer import FULL, SKIP, Layer, LayerKind, Network, Precision
-from hwsim.trace import (
+from hwsim.workload.layer import FULL, SKIP, Layer, LayerKind, Network, Precision
+from hwsim.workload.trace import (
     MAX_BITS,
     CpInfo,
     InputRecord,

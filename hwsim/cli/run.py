@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 
 from hwsim import __version__
-from hwsim.arch import ArchConfig, arch_to_dict, load_arch
+from hwsim.cost.timing import TimingKind
 from hwsim.errors import HwsimError, MappingError
-from hwsim.layer import FULL, Network, Precision
+from hwsim.hardware.arch import ArchConfig, arch_to_dict, load_arch
 from hwsim.report import (
     columns_csv_text,
     compare,
@@ -28,7 +28,7 @@ from hwsim.report import (
     write_outputs,
 )
 from hwsim.simulation import Decisions, SimulationResult, simulate_network, static_variant
-from hwsim.timing import TimingKind
+from hwsim.workload.layer import FULL, Network, Precision
 
 EIGHT_BIT = Precision(8, 8)
 
@@ -65,7 +65,7 @@ def _show_progress(args: argparse.Namespace) -> bool:
 
 def load_workload(args: argparse.Namespace) -> Workload:
     if args.trace:
-        from hwsim.trace import header_to_dict, load_trace
+        from hwsim.workload.trace import header_to_dict, load_trace
 
         trace = load_trace(args.trace, progress=_show_progress(args))
         header = header_to_dict(trace.header)
@@ -74,14 +74,14 @@ def load_workload(args: argparse.Namespace) -> Workload:
         return Workload(trace.header.network, Decisions(trace.act_bits, trace.wgt_bits),
                         trace.ids, trace.labels, trace.predictions, source)
     if args.benchmark:
-        from hwsim.workloads import load_benchmark
+        from hwsim.workload.benchmarks import load_benchmark
 
         network = load_benchmark(args.benchmark)
         source = {"kind": "benchmark", "name": args.benchmark}
     else:
         if args.act_bits is None or args.wgt_bits is None:
             raise HwsimError(f"{args.topology}: --topology needs --act-bits and --wgt-bits")
-        from hwsim.workloads import load_scalesim_topology
+        from hwsim.workload.benchmarks import load_scalesim_topology
 
         network = load_scalesim_topology(args.topology, args.act_bits, args.wgt_bits)
         source = {"kind": "topology", "path": str(args.topology)}
@@ -162,7 +162,7 @@ def run_command(args: argparse.Namespace) -> int:
 
 def validate_command(files: list[str]) -> int:
     """Check each file by its kind (YAML arch or JSONL trace); all files are checked."""
-    from hwsim.trace import iter_records, read_header
+    from hwsim.workload.trace import iter_records, read_header
 
     for name in files:
         path = Path(name)
@@ -181,7 +181,7 @@ def validate_command(files: list[str]) -> int:
 
 
 def synth_command(args: argparse.Namespace) -> int:
-    from hwsim.synth import write_synthetic_trace
+    from hwsim.workload.synth import write_synthetic_trace
 
     if not 0.0 <= args.cp <= 1.0:
         raise HwsimError(f"--cp must be a fraction in [0, 1] (got {args.cp})")

@@ -1,6 +1,7 @@
 """`python -m hwsim sweep`: every (arch point, trace) of a sweep into one resumable CSV.
 
-The CSV (columns: `hwsim.sweep.COLUMNS`) holds one row per (point, trace) in spec order, whatever
+The CSV (columns: `hwsim.explore.sweep.COLUMNS`) holds one row per (point, trace) in spec order,
+whatever
 order the workers finish in. It is rewritten atomically as points complete (at most every
 `WRITE_EVERY_S` seconds, and always on the way out, interrupted or not), so an interrupted sweep
 loses at most the points in flight; run the same command again and the rows already there (same
@@ -26,10 +27,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from hwsim.arch import ArchConfig, load_arch
+from hwsim.cost.timing import TimingKind
 from hwsim.errors import HwsimError
-from hwsim.report import format_table, write_outputs
-from hwsim.sweep import (
+from hwsim.explore.sweep import (
     COLUMNS,
     STATUS_OK,
     SweepTask,
@@ -39,7 +39,7 @@ from hwsim.sweep import (
     row_key,
     task_keys,
 )
-from hwsim.sweep_spec import (
+from hwsim.explore.sweep_spec import (
     SweepPoint,
     SweepSpec,
     enumerate_points,
@@ -47,7 +47,8 @@ from hwsim.sweep_spec import (
     load_sweep_spec,
     merge_grids,
 )
-from hwsim.timing import TimingKind
+from hwsim.hardware.arch import ArchConfig, load_arch
+from hwsim.report import format_table, write_outputs
 
 WRITE_EVERY_S = 1.0
 Row = dict[str, str]
@@ -100,7 +101,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _trace_ref(path: str) -> TraceRef:
-    from hwsim.trace import read_header
+    from hwsim.workload.trace import read_header
 
     read_header(path)  # a bad trace fails here, before any point runs
     return TraceRef(path, file_sha256(path))
@@ -185,7 +186,7 @@ def _local_results(tasks: list[SweepTask], workers: int) -> Iterator[Iterator]:
         return
     # forkserver: workers start from a clean process with hwsim imported, never forking threads.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["hwsim.sweep"])
+    context.set_forkserver_preload(["hwsim.explore.sweep"])
     pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
     try:
         futures = [pool.submit(evaluate_task, task) for task in tasks]

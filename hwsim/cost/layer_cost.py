@@ -13,11 +13,8 @@ import dataclasses
 import functools
 from dataclasses import dataclass
 
-from hwsim.arch import ArchConfig, AreaTable, EnergyTable, SramEnergy
-from hwsim.energy import ActionCounts, EnergyBreakdown, estimate_energy
-from hwsim.layer import Layer, Precision
-from hwsim.loopnest import Tiling
-from hwsim.timing import (
+from hwsim.cost.energy import ActionCounts, EnergyBreakdown, estimate_energy
+from hwsim.cost.timing import (
     LayerPlan,
     Timing,
     TimingKind,
@@ -25,6 +22,9 @@ from hwsim.timing import (
     count_actions,
     plan_layer,
 )
+from hwsim.hardware.arch import ArchConfig, AreaTable, EnergyTable, SramEnergy
+from hwsim.mapping.loopnest import Tiling
+from hwsim.workload.layer import Layer, Precision
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def _geometry(layer: Layer) -> Layer:
 
 def _time(plan: LayerPlan, arch: ArchConfig, timing: TimingKind) -> Timing:
     if timing is TimingKind.EVENT:
-        from hwsim.event_sim import event_timing  # simpy only when asked for
+        from hwsim.cost.event_sim import event_timing  # simpy only when asked for
 
         return event_timing(plan, arch)
     return analytic_timing(plan, arch)

@@ -2,7 +2,7 @@
 
 Kinds: `energy-accuracy` (run --out directories), `decisions` (a trace), `layers` (a run's
 layers.csv), `sweep` (a sweep CSV). Each reads its files and calls the matching
-`hwsim.plot.plot_*`; no number is computed here.
+`hwsim.explore.plot.plot_*`; no number is computed here.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _figure(args: argparse.Namespace):
-    from hwsim import plot
+    from hwsim.explore import plot
 
     if args.plot_kind == "energy-accuracy":
         if args.label and len(args.label) != len(args.runs):
@@ -48,7 +48,7 @@ def _figure(args: argparse.Namespace):
         return plot.plot_energy_accuracy([plot.read_run(run, label)
                                           for run, label in zip(args.runs, labels, strict=True)])
     if args.plot_kind == "decisions":
-        from hwsim.trace import load_trace
+        from hwsim.workload.trace import load_trace
 
         return plot.plot_decisions(load_trace(args.trace))
     if args.plot_kind == "layers":
@@ -60,7 +60,7 @@ def _figure(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    from hwsim.plot import save_figure
+    from hwsim.explore.plot import save_figure
 
     for path in save_figure(_figure(args), args.out):
         print(f"wrote {path}")

@@ -1,14 +1,15 @@
 """A layer as a loop nest, and the exact walk over its tiles.
 
-Loop letters (used only in this module and hwsim.tiling):
+Loop letters (used only in this module and hwsim.mapping.tiling):
     n  batch            k  output channels     c  input channels (the reduction)
     p  output rows      q  output columns      r  kernel size (square, r x r)
 The output plane is tiled in square tiles of side `pq` (rows and columns together, as the
 Bit Fusion simulator tiles OW = OH). The kernel is never tiled.
 
 `walk_tiles` visits every tile in a given loop order and says, per step, what must be loaded and
-written back. It is the brute-force reference for the closed-form traffic in `hwsim.tiling` and
-the step list the event-driven model in `hwsim.event_sim` schedules.
+written back. It is the brute-force reference for the closed-form traffic in `hwsim.mapping.tiling`
+and
+the step list the event-driven model in `hwsim.cost.event_sim` schedules.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from hwsim.layer import Layer
+from hwsim.workload.layer import Layer
 
 LOOP_DIMS = ("n", "pq", "c", "k")
 RELEVANT = {  # which tiled loops index each tensor

@@ -23,7 +23,8 @@ prefetch excluded, CALC bandwidth), e.g. 3x3, 16x16 output, 32->32 channels on 1
 WS 10,871 (reference bitfusion.md). A fixed PE that needs several passes per product (operands
 wider than its multiplier) repeats every fold once per pass.
 
-Loop letters as in `hwsim.loopnest` (n batch, k output channels, c input channels, p x q output,
+Loop letters as in `hwsim.mapping.loopnest` (n batch, k output channels, c input channels, p x q
+output,
 r kernel).
 """
 
@@ -31,9 +32,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hwsim.arch import ArrayConfig, Dataflow
 from hwsim.errors import MappingError
-from hwsim.loopnest import LoopNest, ceil_div
+from hwsim.hardware.arch import ArrayConfig, Dataflow
+from hwsim.mapping.loopnest import LoopNest, ceil_div
 
 
 @dataclass(frozen=True, slots=True)

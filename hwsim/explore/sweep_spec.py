@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hwsim.arch import ArchConfig, arch_from_dict, arch_to_dict, load_arch
+from hwsim.cost.timing import TimingKind
 from hwsim.errors import ConfigError
+from hwsim.hardware.arch import ArchConfig, arch_from_dict, arch_to_dict, load_arch
 from hwsim.schema import (
     INVALID,
     Check,
@@ -37,7 +38,6 @@ from hwsim.schema import (
     text,
     validate,
 )
-from hwsim.timing import TimingKind
 
 Scalar = int | float | bool | str
 

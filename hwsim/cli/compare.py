@@ -12,14 +12,14 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict, dataclass
 
-from hwsim.arch import ArchConfig, load_arch
-from hwsim.energy import COMPONENTS
+from hwsim.cli.run import add_workload_arguments, load_workload
+from hwsim.cost.energy import COMPONENTS
+from hwsim.cost.timing import TimingKind
 from hwsim.errors import HwsimError, MappingError
-from hwsim.layer import Network
+from hwsim.hardware.arch import ArchConfig, load_arch
 from hwsim.report import csv_rows_text, format_table, json_text, write_outputs
-from hwsim.run_command import add_workload_arguments, load_workload
 from hwsim.simulation import Decisions, SimulationResult, simulate_network
-from hwsim.timing import TimingKind
+from hwsim.workload.layer import Network
 
 
 @dataclass(frozen=True, slots=True)

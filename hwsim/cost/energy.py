@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
-from hwsim.arch import ArchConfig
+from hwsim.hardware.arch import ArchConfig
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""`python -m hwsim`: run, validate, synth-trace.
+"""`python -m hwsim`: run, validate, synth-trace, and the lazily imported sweep, plot, compare.
 
 Only this module turns a known error (HwsimError) into one line on stderr and exit code 2;
 anything else is a bug and keeps its traceback.
@@ -7,14 +7,18 @@ anything else is a bug and keeps its traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
 
 from hwsim import __version__
+from hwsim.cli.run import add_workload_arguments
 from hwsim.errors import HwsimError
-from hwsim.run_command import add_workload_arguments
 
 EXIT_BAD_INPUT = 2
+# Commands whose modules are imported only when used (each has add_parser(sub) and run(args)).
+LAZY_COMMANDS: dict[str, str] = {"sweep": "hwsim.cli.sweep", "plot": "hwsim.cli.plot",
+                                 "compare": "hwsim.cli.compare"}
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
@@ -54,28 +58,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_validate(sub)
     _add_synth(sub)
-    from hwsim.cli_extra import add_extra_commands  # sweep, plot, compare (optional modules)
-
-    add_extra_commands(sub)
+    for module in LAZY_COMMANDS.values():
+        importlib.import_module(module).add_parser(sub)
     return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "run":
-        from hwsim.run_command import run_command
+        from hwsim.cli.run import run_command
 
         return run_command(args)
     if args.command == "validate":
-        from hwsim.run_command import validate_command
+        from hwsim.cli.run import validate_command
 
         return validate_command(args.files)
     if args.command == "synth-trace":
-        from hwsim.run_command import synth_command
+        from hwsim.cli.run import synth_command
 
         return synth_command(args)
-    from hwsim.cli_extra import dispatch_extra
-
-    return dispatch_extra(args)
+    return importlib.import_module(LAZY_COMMANDS[args.command]).run(args)
 
 
 def one_line(message: str) -> str:

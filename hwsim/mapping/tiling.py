@@ -1,6 +1,7 @@
 """Tiling and loop-order search under half-buffer capacities (closed form, vectorized).
 
-Loop letters as in hwsim.loopnest (n batch, k output channels, c input channels, pq tile side,
+Loop letters as in hwsim.mapping.loopnest (n batch, k output channels, c input channels, pq tile
+side,
 r kernel). Following the Bit Fusion simulator (Sharma et al., ISCA 2018): every order of the four
 tiled loops, power-of-two tile sizes (plus the full extent), the kernel never tiled, and each tile
 within HALF its SRAM when the buffer is double buffered. Channel tiles are multiples of the array
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hwsim.loopnest import (
+from hwsim.mapping.loopnest import (
     ALL_ORDERS,
     LOOP_DIMS,
     RELEVANT,

@@ -1,0 +1,1 @@
+"""What a mapped layer costs: analytic and event timing, action counts, energy."""

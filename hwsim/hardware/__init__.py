@@ -1,0 +1,1 @@
+"""The machine: arch description (YAML schema), processing elements, technology."""

@@ -1,0 +1,1 @@
+"""How a layer is laid onto the machine: loop nest, tiling search, systolic dataflows."""

@@ -1,0 +1,1 @@
+"""What runs: layers, the trace format, synthetic traces, benchmark networks and topologies."""
