@@ -7,8 +7,8 @@ all options (as in the paper) but each option keeps its own running statistics
 (`OptionBatchNorm2d`): training normalises each branch over the whole batch, so at eval the
 chosen branch must be normalised with statistics gathered on that branch, not with an average
 over branches that inference never runs (measured on Fashion-MNIST: DFS cp 0.20 77.44% with
-shared statistics, 78.26% with per-option ones). Option 0 = skip: the block's output is its shortcut (identity, or the full-precision 1x1 conv +
-BN of a downsampling block).
+shared statistics, 78.26% with per-option ones). Option 0 = skip: the block's output is its
+shortcut (identity, or the full-precision 1x1 conv + BN of a downsampling block).
 """
 
 from __future__ import annotations

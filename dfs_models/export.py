@@ -21,7 +21,14 @@ from dfs_models.errors import DfsError
 from dfs_models.evaluate import EvalResult, evaluate
 from dfs_models.geometry import network_from_model
 from dfs_models.resnet import DfsResNet
-from hwsim.trace import CpInfo, InputRecord, ModelInfo, SourceKind, TraceHeader, TraceWriter
+from hwsim.workload.trace import (
+    CpInfo,
+    InputRecord,
+    ModelInfo,
+    SourceKind,
+    TraceHeader,
+    TraceWriter,
+)
 
 
 def _header(model: DfsResNet, result: EvalResult, checkpoint: Path, dataset: DatasetKind,

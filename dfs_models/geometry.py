@@ -1,6 +1,6 @@
 """The hwsim layer table of a model, derived by walking its torch modules.
 
-Names follow the hwsim layer table (`hwsim.synth.resnet_cifar_network`): stem.conv;
+Names follow the hwsim layer table (`hwsim.workload.synth.resnet_cifar_network`): stem.conv;
 groupG.blockI.gate.proj / .gate.lstm / .gate.head before each gated block (fixed 32/32, no
 block); groupG.blockI.conv1 / .conv2 (following the block's decision when gated) and
 .shortcut (1x1, fixed 32/32); fc. Channel counts, kernels, strides and paddings are read from
@@ -13,7 +13,7 @@ from torch import nn
 
 from dfs_models.block import BasicBlock
 from dfs_models.resnet import SKIPNET_OPTIONS, DfsResNet
-from hwsim.layer import FULL, Layer, LayerKind, Network, Precision
+from hwsim.workload.layer import FULL, Layer, LayerKind, Network, Precision
 
 
 def options_as_precisions(options: tuple[int, ...]) -> tuple[Precision, ...]:

@@ -1,7 +1,8 @@
 """Two-step DFS training (Shen et al., AAAI 2020) with resumable, atomic checkpoints.
 
 Stages: `base` (full precision, no gates), `gate_init` (backbone frozen with its BatchNorms in
-eval mode, activation ranges update, gates pushed to the full-precision option), `joint` (all parameters,
+eval mode, activation ranges update, gates pushed to the full-precision option), `joint` (all
+parameters,
 loss = CE + alpha * sum(mask * cost) with alpha's sign + when the batch cp is above the target,
 - below). SGD with momentum and a step lr schedule; one optimizer step per batch.
 
