@@ -321,6 +321,14 @@ def int_between(low: int, high: int) -> Check:
     return check
 
 
+def number_between(low: float, high: float) -> Check:
+    """A finite number in the closed range low..high."""
+    def check(value: Any) -> str | None:
+        ok = _is_number(value) and low <= value <= high
+        return None if ok else f"must be a number in {low}..{high}"
+    return check
+
+
 def one_of(*choices: Any) -> Check:
     """Exactly one of `choices` (compared with type too, so 1 never passes for true)."""
     shown = ", ".join(repr(c) if isinstance(c, str) else _show(c) for c in choices)

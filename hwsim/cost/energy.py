@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 from hwsim.hardware.arch import ArchConfig
+from hwsim.mapping.loopnest import LoopNest, ceil_div
+from hwsim.mapping.tiling import EnergyWeights, OperandBits
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,4 +65,29 @@ def estimate_energy(counts: ActionCounts, arch: ArchConfig) -> EnergyBreakdown:
                         + counts.output_sram_write_bits * table.output_sram.write_pj_per_bit),
         dram_pj=counts.dram_bits * table.dram_pj_per_bit,
         leakage_pj=counts.total_cycles * table.leakage_pj_per_cycle,
+    )
+
+
+def mapping_weights(arch: ArchConfig, nest: LoopNest, bits: OperandBits,
+                    macs: int) -> EnergyWeights:
+    """The energy table in the form the tiling search ranks mappings with (pJ per bit/cycle).
+
+    Mirrors `count_actions`: a DRAM bit is also written into (or read out of) its buffer, a
+    partial sum kept between input-channel tiles costs an output-buffer read and write, and
+    the operand reads feeding the array are the same for every mapping (`fixed`).
+    """
+    table = arch.energy
+    dram = table.dram_pj_per_bit
+    input_reads = macs // max(nest.k, 1) * ceil_div(nest.k, arch.array.cols) * bits.act
+    fixed = (input_reads * table.input_sram.read_pj_per_bit
+             + macs * bits.wgt * table.weight_sram.read_pj_per_bit)
+    return EnergyWeights(
+        input_bit=dram + table.input_sram.write_pj_per_bit,
+        weight_bit=dram + table.weight_sram.write_pj_per_bit,
+        output_write_bit=dram + table.output_sram.read_pj_per_bit,
+        output_read_bit=dram + table.output_sram.write_pj_per_bit,
+        psum_bit=table.output_sram.read_pj_per_bit + table.output_sram.write_pj_per_bit,
+        compute_cycle=arch.fu_count * table.compute_pj_per_fu_cycle,
+        cycle=table.leakage_pj_per_cycle,
+        fixed=fixed,
     )

@@ -22,7 +22,7 @@ from hwsim.cost.timing import (
     count_actions,
     plan_layer,
 )
-from hwsim.hardware.arch import ArchConfig, AreaTable, EnergyTable, SramEnergy
+from hwsim.hardware.arch import ArchConfig, AreaTable
 from hwsim.mapping.loopnest import Tiling
 from hwsim.workload.layer import Layer, Precision
 
@@ -65,14 +65,13 @@ def _time(plan: LayerPlan, arch: ArchConfig, timing: TimingKind) -> Timing:
     return analytic_timing(plan, arch)
 
 
-_NO_ENERGY = EnergyTable(0.0, SramEnergy(0.0, 0.0), SramEnergy(0.0, 0.0), SramEnergy(0.0, 0.0),
-                         0.0, 0.0, "")
 _NO_AREA = AreaTable(0.0, 0.0, "")
 
 
 def _mapping_view(arch: ArchConfig) -> ArchConfig:
-    """The arch without what cannot change a mapping (name, clock, energy and area tables)."""
-    return dataclasses.replace(arch, name="", frequency_mhz=1.0, energy=_NO_ENERGY, area=_NO_AREA)
+    """The arch without what cannot change a mapping (name, clock, area table, energy sources)."""
+    energy = dataclasses.replace(arch.energy, source="", leakage_source="")
+    return dataclasses.replace(arch, name="", frequency_mhz=1.0, energy=energy, area=_NO_AREA)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -9,8 +9,11 @@ convolutions with R = P = Q = 1. With `array.dataflow` os, ws or is (a conventio
 of fixed PEs), compute cycles follow SCALE-Sim's cycle model instead (`hwsim.mapping.dataflow`,
 fill and drain included per fold); the tiling search still decides the DRAM traffic.
 
-Analytic timing (the default model): DRAM transfers overlap compute through double buffering, so
-    total = max(compute, dram_bits / bandwidth) + (first-tile load + last-tile store) / bandwidth
+Analytic timing (the default model): DRAM transfers overlap compute through double buffering,
+except the first tile's load (nothing can start before it) and the last tile's store (nothing
+is left to overlap it), so
+    total = max(compute, (dram_bits - first load - last store) / bandwidth)
+            + (first-tile load + last-tile store) / bandwidth
             + systolic fill and drain (rows + cols - 2 cycles, once per layer)
 and every cycle beyond `compute` is a stall. `hwsim.cost.event_sim` answers the same question
 tile by tile in simpy; a test holds the two together.
@@ -21,7 +24,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from hwsim.cost.energy import ActionCounts
+from hwsim.cost.energy import ActionCounts, mapping_weights
 from hwsim.errors import MappingError
 from hwsim.hardware.arch import ArchConfig, Dataflow
 from hwsim.hardware.pe import FusionMode, fusion_mode
@@ -92,7 +95,10 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
     folding = ArrayFolding(arch.array.rows * mode.spatial_products, arch.array.cols,
                            mode.temporal_passes)
     found = search_tiling(nest, bits, caps, folding, arch.mapping.output_read_before_write,
-                          arch.dram.bandwidth_bits_per_cycle)
+                          arch.dram.bandwidth_bits_per_cycle, arch.mapping.objective,
+                          arch.mapping.latency_slack,
+                          mapping_weights(arch, nest, bits, layer.macs * batch),
+                          arch.mapping.full_width_tiles)
     if found is None:
         raise MappingError(
             f"at {precision}, batch {batch}: no tile fits the buffers "
@@ -116,9 +122,10 @@ def fill_drain_cycles(arch: ArchConfig) -> int:
 def analytic_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
     """Closed-form overlap of compute and DRAM traffic (see the module docstring)."""
     bandwidth = arch.dram.bandwidth_bits_per_cycle
-    memory = ceil_div(plan.traffic.dram_bits, bandwidth)
-    edges = ceil_div(plan.traffic.first_load_bits + plan.traffic.last_store_bits, bandwidth)
-    total = max(plan.compute_cycles, memory) + edges + fill_drain_cycles(arch)
+    edge_bits = plan.traffic.first_load_bits + plan.traffic.last_store_bits
+    middle = ceil_div(max(plan.traffic.dram_bits - edge_bits, 0), bandwidth)
+    total = max(plan.compute_cycles, middle) + ceil_div(edge_bits, bandwidth)
+    total += fill_drain_cycles(arch)
     return Timing(plan.compute_cycles, total - plan.compute_cycles)
 
 

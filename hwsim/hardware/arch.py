@@ -22,6 +22,7 @@ from hwsim.schema import (
     int_between,
     load_yaml,
     non_negative_number,
+    number_between,
     one_of,
     positive_int,
     positive_number,
@@ -133,11 +134,26 @@ class AreaTable:
     source: str
 
 
+class MappingObjective(enum.Enum):
+    """What the tiling search minimises (the mapping a compiler for the chip would choose)."""
+
+    LATENCY = "latency"  # fastest; equal latency -> least energy (the authors' simulator)
+    ENERGY = "energy"  # least energy; equal energy -> fastest
+    EDP = "edp"  # least energy x latency; then least energy
+
+
 @dataclass(frozen=True, slots=True)
 class MappingPolicy:
     """Modelling choices that differ between real hardware and the authors' simulator.
 
     Attributes:
+        objective: what the tiling search minimises per layer (`MappingObjective`).
+        latency_slack: with the latency objective, take the least-energy mapping among those
+            within (1 + slack) of the fastest (0: strictly fastest, energy breaks ties).
+        full_width_tiles: channel tiles narrower than the array (idle rows or columns) only
+            when no full-width tile fits the buffers, as a compiler filling the array would
+            (and as the authors' compute-cycle formula assumes); false lets the search trade
+            idle columns for a smaller exposed first load.
         psum_bits: width of partial sums and of outputs written to DRAM.
         output_read_before_write: read every output tile from DRAM before each write
             (the authors' simulator does, even on the first pass); when false, partial sums
@@ -148,6 +164,9 @@ class MappingPolicy:
     psum_bits: int = 32
     output_read_before_write: bool = False
     im2col_first_layer: bool = True
+    objective: MappingObjective = MappingObjective.LATENCY
+    latency_slack: float = 0.0
+    full_width_tiles: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +249,12 @@ def _energy_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
                clean.get("leakage_source", ""))
 
 
+def _slack_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    if clean.get("latency_slack", 0.0) > 0 and clean.get("objective", "latency") != "latency":
+        yield ("latency_slack", "applies only to objective: latency (set it to 0 or remove it)",
+               clean["latency_slack"])
+
+
 _SRAM_ENERGY = Section({"read": Field(non_negative_number), "write": Field(non_negative_number)})
 
 _ARCH_SPEC = dataclass_section(ArchConfig, {
@@ -256,7 +281,10 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
         "psum_bits": Field(int_between(8, 64)),
         "output_read_before_write": Field(boolean),
         "im2col_first_layer": Field(boolean),
-    }),
+        "objective": Field(one_of(*(o.value for o in MappingObjective))),
+        "latency_slack": Field(number_between(0.0, 1.0)),
+        "full_width_tiles": Field(boolean),
+    }, rules=(_slack_rule,)),
     "energy": dataclass_section(EnergyTable, {
         "source": Field(text),
         "compute_pj_per_fu_cycle": Field(non_negative_number),
@@ -285,6 +313,15 @@ def _energy_from(clean: dict[str, Any]) -> EnergyTable:
                                    if "leakage_source" in clean else {}))
 
 
+def _mapping_from(clean: dict[str, Any]) -> MappingPolicy:
+    values = dict(clean)
+    if "objective" in values:
+        values["objective"] = MappingObjective(values["objective"])
+    if "latency_slack" in values:
+        values["latency_slack"] = float(values["latency_slack"])
+    return MappingPolicy(**values)
+
+
 def _arch_from_clean(clean: dict[str, Any]) -> ArchConfig:
     area = clean["area"]
     return ArchConfig(
@@ -298,7 +335,7 @@ def _arch_from_clean(clean: dict[str, Any]) -> ArchConfig:
         frequency_mhz=float(clean["frequency_mhz"]),
         energy=_energy_from(clean["energy"]),
         area=AreaTable(float(area["fu_um2"]), float(area["sram_um2_per_kib"]), area["source"]),
-        **({"mapping": MappingPolicy(**clean["mapping"])} if "mapping" in clean else {}),
+        **({"mapping": _mapping_from(clean["mapping"])} if "mapping" in clean else {}),
     )
 
 
@@ -362,7 +399,10 @@ def arch_to_dict(arch: ArchConfig) -> dict[str, Any]:
         "dram": {"bandwidth_bits_per_cycle": arch.dram.bandwidth_bits_per_cycle},
         "mapping": {"psum_bits": mapping.psum_bits,
                     "output_read_before_write": mapping.output_read_before_write,
-                    "im2col_first_layer": mapping.im2col_first_layer},
+                    "im2col_first_layer": mapping.im2col_first_layer,
+                    "objective": mapping.objective.value,
+                    "latency_slack": mapping.latency_slack,
+                    "full_width_tiles": mapping.full_width_tiles},
         "energy": _energy_to_dict(arch.energy),
         "area": {"fu_um2": arch.area.fu_um2, "sram_um2_per_kib": arch.area.sram_um2_per_kib,
                  "source": arch.area.source},

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hwsim.hardware.arch import MappingObjective
 from hwsim.mapping.loopnest import (
     ALL_ORDERS,
     LOOP_DIMS,
@@ -65,6 +66,34 @@ class ArrayFolding:
     c_per_fold: int  # input channels per array pass: rows x fused products per FU
     k_per_fold: int  # output channels per array pass: columns
     temporal_passes: int  # FU-cycles per product group (temporal fusion)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyWeights:
+    """What the search needs to rank mappings by energy (pJ); built by `hwsim.cost` from the arch.
+
+    Attributes:
+        input_bit / weight_bit: a bit fetched from DRAM and written into its buffer.
+        output_write_bit: an output (or partial-sum) bit read from the output buffer and
+            written to DRAM; output_read_bit: one read back from DRAM into the buffer.
+        psum_bit: a partial-sum bit kept on chip between input-channel tiles (one output
+            buffer read and one write).
+        compute_cycle: one array compute cycle; cycle: one cycle of the layer (leakage).
+        fixed: what every mapping of the layer spends (operand reads feeding the array).
+    """
+
+    input_bit: float
+    weight_bit: float
+    output_write_bit: float
+    output_read_bit: float
+    psum_bit: float
+    compute_cycle: float
+    cycle: float
+    fixed: float = 0.0
+
+
+# Ranks mappings by DRAM bits alone (the tie-break before energy weights existed).
+DRAM_BITS_ONLY = EnergyWeights(1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,11 +168,42 @@ def tiled_compute_cycles(nest: LoopNest, c_tile, k_tile, geometry: ArrayFolding)
             * _folds(nest.k, k_tile, geometry.k_per_fold))
 
 
+def _full_width(tile: np.ndarray, extent: int, granule: int) -> np.ndarray:
+    """Tiles that fill the array along a dimension (or hold the whole extent)."""
+    return tile >= min(extent, granule)
+
+
+def _choose(objective: MappingObjective, slack: float, cycles: np.ndarray,
+            energy: np.ndarray, tiles: np.ndarray) -> tuple[int, int]:
+    """(order, candidate) of the best mapping; arrays are (orders, candidates)."""
+    flat_cycles, flat_energy = cycles.ravel(), energy.ravel()
+    flat_tiles = np.broadcast_to(tiles, cycles.shape).ravel()
+    if objective is MappingObjective.LATENCY and slack == 0.0:
+        key = np.lexsort((flat_tiles, flat_energy, flat_cycles))
+    elif objective is MappingObjective.LATENCY:
+        admissible = flat_cycles <= np.floor(flat_cycles.min() * (1.0 + slack))
+        key = np.lexsort((flat_tiles, flat_cycles, np.where(admissible, flat_energy, np.inf)))
+    elif objective is MappingObjective.ENERGY:
+        key = np.lexsort((flat_tiles, flat_cycles, flat_energy))
+    else:
+        key = np.lexsort((flat_tiles, flat_energy, flat_energy * flat_cycles))
+    return divmod(int(key[0]), cycles.shape[1])
+
+
 def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
                   geometry: ArrayFolding, read_before_write: bool,
-                  bandwidth_bits_per_cycle: int) -> tuple[Tiling, Traffic] | None:
-    """The fastest mapping: least max(compute, DRAM transfer) plus first-load and last-store
-    latency; ties broken on DRAM bits (the dominant energy), then fewer tiles, then order index.
+                  bandwidth_bits_per_cycle: int,
+                  objective: MappingObjective = MappingObjective.LATENCY, slack: float = 0.0,
+                  weights: EnergyWeights = DRAM_BITS_ONLY,
+                  full_width_tiles: bool = True) -> tuple[Tiling, Traffic] | None:
+    """The best mapping under `objective` (see `hwsim.hardware.arch.MappingObjective`).
+
+    Latency of a mapping: max(compute, middle traffic / bandwidth) + (first-tile load +
+    last-tile store) / bandwidth, where the middle traffic is everything but the first load and
+    the last store (those two cannot overlap compute). Energy: `weights` x the mapping's bits
+    and cycles. With `full_width_tiles`, channel tiles narrower than the array (idle rows or
+    columns) are considered only when no full-width tile fits the buffers. Final ties go to
+    fewer tiles, then loop order.
 
     Returns None when no tiling fits the buffers (the caller reports it).
     """
@@ -154,6 +214,11 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
             & (tile["output"] * bits.psum <= caps.output_bits))
     if not fits.any():
         return None
+    for dim, extent, granule in (("k", nest.k, geometry.k_per_fold),
+                                 ("c", nest.c, geometry.c_per_fold)):
+        wide = fits & _full_width(t[dim], extent, granule)
+        if full_width_tiles and wide.any():
+            fits = wide
     t = {d: v[fits] for d, v in t.items()}
     tile = {name: v[fits] for name, v in tile.items()}
     trip = _trip_counts(nest, t)
@@ -168,28 +233,35 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
         first_load = first_load + tile["output"] * bits.psum
     edge_bits = first_load + tile["output"] * bits.psum  # exposed first load + last store
     output_all = nest.n * nest.k * nest.p * nest.q
-    best: tuple | None = None
-    for order_index, order in enumerate(ALL_ORDERS):
-        rin = _restream_factor(order, "input", trip)
-        rw = _restream_factor(order, "weight", trip)
-        rout = _restream_factor(order, "output", trip)
-        writes = output_all * rout
-        reads = writes if read_before_write else writes - output_all
-        total = (sweep_in * rin * bits.act + weight_all * rw * bits.wgt
-                 + (writes + reads) * bits.psum)
-        cycles = (np.maximum(compute_cycles, -(-total // bandwidth_bits_per_cycle))
-                  + -(-edge_bits // bandwidth_bits_per_cycle))
-        key = np.lexsort((tiles, total, cycles))[0]
-        candidate = (int(cycles[key]), int(total[key]), int(tiles[key]), order_index, int(key),
-                     order, int(rin[key]), int(rw[key]), int(reads[key]), int(writes[key]))
-        if best is None or candidate[:4] < best[:4]:
-            best = candidate
-    _, _, _, _, i, order, rin_i, rw_i, reads_i, writes_i = best
-    compute = int(compute_cycles[i])
+    on_chip_psum = output_all * (trip["c"] - 1) * bits.psum
+    bw = bandwidth_bits_per_cycle
+    shape = (len(ALL_ORDERS), len(tiles))
+    rin, rw, reads, writes, total, cycles = (np.empty(shape, dtype=np.int64) for _ in range(6))
+    energy = np.empty(shape)
+    for o, order in enumerate(ALL_ORDERS):
+        rin[o] = _restream_factor(order, "input", trip)
+        rw[o] = _restream_factor(order, "weight", trip)
+        writes[o] = output_all * _restream_factor(order, "output", trip)
+        reads[o] = writes[o] if read_before_write else writes[o] - output_all
+        input_bits = sweep_in * rin[o] * bits.act
+        weight_bits = weight_all * rw[o] * bits.wgt
+        total[o] = input_bits + weight_bits + (writes[o] + reads[o]) * bits.psum
+        middle = np.maximum(total[o] - edge_bits, 0)
+        cycles[o] = (np.maximum(compute_cycles, -(-middle // bw)) + -(-edge_bits // bw))
+        energy[o] = (weights.fixed + input_bits * weights.input_bit
+                     + weight_bits * weights.weight_bit
+                     + writes[o] * bits.psum * weights.output_write_bit
+                     + reads[o] * bits.psum * weights.output_read_bit
+                     + on_chip_psum * weights.psum_bit
+                     + compute_cycles * weights.compute_cycle + cycles[o] * weights.cycle)
+    o, i = _choose(objective, slack, cycles, energy, tiles)
+    order = ALL_ORDERS[o]
     tiling = Tiling(int(t["n"][i]), int(t["pq"][i]), int(t["c"][i]), int(t["k"][i]), order)
-    traffic = Traffic(int(sweep_in[i] * rin_i * bits.act), int(weight_all * rw_i * bits.wgt),
-                      reads_i * bits.psum, writes_i * bits.psum, int(first_load[i]),
-                      int(tile["output"][i] * bits.psum), int(tiles[i]), compute)
+    traffic = Traffic(int(sweep_in[i] * rin[o, i] * bits.act),
+                      int(weight_all * rw[o, i] * bits.wgt),
+                      int(reads[o, i]) * bits.psum, int(writes[o, i]) * bits.psum,
+                      int(first_load[i]), int(tile["output"][i] * bits.psum), int(tiles[i]),
+                      int(compute_cycles[i]))
     return tiling, traffic
 
 

@@ -17,6 +17,7 @@ from hwsim.errors import ConfigError, HwsimError
 from hwsim.hardware.arch import (
     ArchConfig,
     BufferConfig,
+    MappingObjective,
     MappingPolicy,
     PeConfig,
     PeKind,
@@ -65,7 +66,9 @@ def test_16x16_is_the_same_technology_with_realistic_mapping(
     assert (arch.buffers, arch.dram, arch.pe) == (
         isca18_arch.buffers, isca18_arch.dram, isca18_arch.pe)
     assert arch.mapping == MappingPolicy(32, output_read_before_write=False,
-                                         im2col_first_layer=True)
+                                         im2col_first_layer=True,
+                                         objective=MappingObjective.EDP)
+    assert isca18_arch.mapping.objective is MappingObjective.LATENCY
     assert arch.energy.leakage_pj_per_cycle == pytest.approx(0.1 * 0.459 * 256)
     assert "assumption, not from the paper" in arch.energy.leakage_source.lower()
     same_dynamic = dataclasses.replace(arch.energy, leakage_pj_per_cycle=0.0, source="",
@@ -271,3 +274,25 @@ def test_baseline_configs_round_trip(name: str, write_yaml: Callable[..., Path])
     assert arch_from_dict(json.loads(json.dumps(resolved)), where="x") == arch
     assert load_arch(write_yaml(resolved)) == arch
     assert resolved["pe"]["kind"] in ("fixed", "bit_serial")
+
+
+@pytest.mark.parametrize(("mapping", "message"), [
+    ({"objective": "fastest"}, "mapping.objective: must be one of 'latency', 'energy', 'edp'"),
+    ({"objective": "energy", "latency_slack": 0.05}, "mapping.latency_slack: applies only to"),
+    ({"latency_slack": 1.5}, "mapping.latency_slack: must be a number in 0.0..1.0"),
+    ({"full_width_tiles": "yes"}, "mapping.full_width_tiles"),
+])
+def test_bad_mapping_policy_is_one_clear_line(tmp_path, mapping, message) -> None:
+    import subprocess
+    import sys
+
+    import yaml
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "arch_configs"
+                           / "bitfusion_16x16.yaml").read_text())
+    data["mapping"].update(mapping)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(data))
+    done = subprocess.run([sys.executable, "-m", "hwsim", "validate", str(path)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert f"{path}: {message}" in done.stderr
