@@ -69,9 +69,11 @@ _NO_AREA = AreaTable(0.0, 0.0, "")
 
 
 def _mapping_view(arch: ArchConfig) -> ArchConfig:
-    """The arch without what cannot change a mapping (name, clock, area table, energy sources)."""
+    """The arch without what cannot change a mapping (name, area table, sources; the clock too
+    when leakage per cycle does not depend on it)."""
     energy = dataclasses.replace(arch.energy, source="", leakage_source="")
-    return dataclasses.replace(arch, name="", frequency_mhz=1.0, energy=energy, area=_NO_AREA)
+    clock = arch.frequency_mhz if arch.technology is not None else 1.0
+    return dataclasses.replace(arch, name="", frequency_mhz=clock, energy=energy, area=_NO_AREA)
 
 
 @functools.lru_cache(maxsize=65536)

@@ -97,7 +97,8 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
     found = search_tiling(nest, bits, caps, folding, arch.mapping.output_read_before_write,
                           arch.dram.bandwidth_bits_per_cycle, arch.mapping.objective,
                           arch.mapping.latency_slack,
-                          mapping_weights(arch, nest, bits, layer.macs * batch),
+                          mapping_weights(arch, nest, bits, layer.macs * batch,
+                                          mode.temporal_passes, mode.spatial_products),
                           arch.mapping.full_width_tiles)
     if found is None:
         raise MappingError(
@@ -141,6 +142,7 @@ def count_actions(plan: LayerPlan, timing: Timing, arch: ArchConfig) -> ActionCo
     outputs = nest.n * nest.k * nest.p * nest.q
     return ActionCounts(
         array_cycles=plan.compute_cycles,
+        busy_fu_cycles=plan.fu_busy_cycles,
         input_sram_read_bits=plan.macs // nest.k * column_folds * bits.act,
         input_sram_write_bits=traffic.input_read_bits,
         weight_sram_read_bits=plan.macs * bits.wgt,

@@ -12,6 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from hwsim.hardware.technology import (
+    TECHNOLOGY_SPEC,
+    Technology,
+    technology_from_clean,
+    technology_to_dict,
+)
 from hwsim.schema import (
     Field,
     Section,
@@ -122,8 +128,8 @@ class EnergyTable:
     weight_sram: SramEnergy
     output_sram: SramEnergy
     dram_pj_per_bit: float
-    leakage_pj_per_cycle: float
     source: str
+    leakage_pj_per_cycle: float = 0.0  # derived from `technology` when the arch has one
     leakage_source: str = ""
 
 
@@ -180,10 +186,16 @@ class ArchConfig:
     energy: EnergyTable
     area: AreaTable
     mapping: MappingPolicy = MappingPolicy()
+    technology: Technology | None = None
 
     @property
     def fu_count(self) -> int:
         return self.array.rows * self.array.cols
+
+    @property
+    def sram_kib(self) -> float:
+        b = self.buffers
+        return (b.input.size_bytes + b.weight.size_bytes + b.output.size_bytes) / 1024
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -244,9 +256,16 @@ def _dataflow_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
 
 
 def _energy_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
-    if clean["leakage_pj_per_cycle"] > 0 and not clean.get("leakage_source", "").strip():
+    if clean.get("leakage_pj_per_cycle", 0.0) > 0 and not clean.get("leakage_source", "").strip():
         yield ("leakage_source", "must say where leakage_pj_per_cycle comes from when it is not 0",
                clean.get("leakage_source", ""))
+
+
+def _technology_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    if "technology" in clean and "leakage_pj_per_cycle" in clean["energy"]:
+        yield ("energy.leakage_pj_per_cycle", "is derived from technology.fu_leakage_mw and "
+               "technology.sram_leakage_mw_per_kib when the arch has a technology section; "
+               "remove it", clean["energy"]["leakage_pj_per_cycle"])
 
 
 def _slack_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
@@ -298,7 +317,8 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
         "sram_um2_per_kib": Field(positive_number),
         "source": Field(text),
     }),
-}, rules=(_dataflow_rule,))
+    "technology": TECHNOLOGY_SPEC,
+}, rules=(_dataflow_rule, _technology_rule))
 
 
 def _energy_from(clean: dict[str, Any]) -> EnergyTable:
@@ -308,7 +328,7 @@ def _energy_from(clean: dict[str, Any]) -> EnergyTable:
         compute_pj_per_fu_cycle=float(clean["compute_pj_per_fu_cycle"]),
         input_sram=sram["input"], weight_sram=sram["weight"], output_sram=sram["output"],
         dram_pj_per_bit=float(clean["dram_pj_per_bit"]),
-        leakage_pj_per_cycle=float(clean["leakage_pj_per_cycle"]),
+        leakage_pj_per_cycle=float(clean.get("leakage_pj_per_cycle", 0.0)),
         source=clean["source"], **({"leakage_source": clean["leakage_source"]}
                                    if "leakage_source" in clean else {}))
 
@@ -336,6 +356,8 @@ def _arch_from_clean(clean: dict[str, Any]) -> ArchConfig:
         energy=_energy_from(clean["energy"]),
         area=AreaTable(float(area["fu_um2"]), float(area["sram_um2_per_kib"]), area["source"]),
         **({"mapping": _mapping_from(clean["mapping"])} if "mapping" in clean else {}),
+        technology=(technology_from_clean(clean["technology"]) if "technology" in clean
+                    else None),
     )
 
 
@@ -365,7 +387,7 @@ def _buffer_to_dict(buffer: BufferConfig) -> dict[str, Any]:
     return {"size_bytes": buffer.size_bytes, "double_buffered": buffer.double_buffered}
 
 
-def _energy_to_dict(energy: EnergyTable) -> dict[str, Any]:
+def _energy_to_dict(energy: EnergyTable, derived_leakage: bool) -> dict[str, Any]:
     sram = {"input": energy.input_sram, "weight": energy.weight_sram,
             "output": energy.output_sram}
     return {
@@ -374,7 +396,7 @@ def _energy_to_dict(energy: EnergyTable) -> dict[str, Any]:
         "sram_pj_per_bit": {name: {"read": table.read_pj_per_bit, "write": table.write_pj_per_bit}
                             for name, table in sram.items()},
         "dram_pj_per_bit": energy.dram_pj_per_bit,
-        "leakage_pj_per_cycle": energy.leakage_pj_per_cycle,
+        **({} if derived_leakage else {"leakage_pj_per_cycle": energy.leakage_pj_per_cycle}),
         "leakage_source": energy.leakage_source,
     }
 
@@ -403,7 +425,8 @@ def arch_to_dict(arch: ArchConfig) -> dict[str, Any]:
                     "objective": mapping.objective.value,
                     "latency_slack": mapping.latency_slack,
                     "full_width_tiles": mapping.full_width_tiles},
-        "energy": _energy_to_dict(arch.energy),
+        "energy": _energy_to_dict(arch.energy, derived_leakage=arch.technology is not None),
         "area": {"fu_um2": arch.area.fu_um2, "sram_um2_per_kib": arch.area.sram_um2_per_kib,
                  "source": arch.area.source},
+        **({"technology": technology_to_dict(arch.technology)} if arch.technology else {}),
     }
