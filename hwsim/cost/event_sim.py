@@ -21,6 +21,7 @@ import math
 import simpy
 
 from hwsim.cost.timing import LayerPlan, Timing, fill_drain_cycles
+from hwsim.errors import MappingError
 from hwsim.hardware.arch import ArchConfig
 from hwsim.mapping.loopnest import TileStep, ceil_div, walk_tiles
 
@@ -74,7 +75,17 @@ def _writer(env, channel, writes, bandwidth, done):
 
 
 def event_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
-    """Simulate the layer tile by tile; returns compute and stall cycles like the analytic model."""
+    """Simulate the layer tile by tile; returns compute and stall cycles like the analytic model.
+
+    Raises:
+        MappingError: the arch turns on conventions of the authors' simulator, which describe
+            how that simulator counts, not tiles a machine could run (analytic timing only).
+    """
+    if arch.mapping.authors_conventions:
+        names = ", ".join(f"mapping.{name}" for name in arch.mapping.authors_conventions)
+        raise MappingError(f"{arch.name}: the event model runs real tiles; {names} "
+                           "reproduce the authors' simulator in the analytic model only: use "
+                           "--timing analytic, or set them to false")
     env = simpy.Environment()
     channel = simpy.Resource(env, capacity=1)
     slots = simpy.Container(env, capacity=DOUBLE_BUFFER_SLOTS, init=DOUBLE_BUFFER_SLOTS)

@@ -15,8 +15,10 @@ is left to overlap it), so
     total = max(compute, (dram_bits - first load - last store) / bandwidth)
             + (first-tile load + last-tile store) / bandwidth
             + systolic fill and drain (rows + cols - 2 cycles, once per layer)
-and every cycle beyond `compute` is a stall. `hwsim.cost.event_sim` answers the same question
-tile by tile in simpy; a test holds the two together.
+and every cycle beyond `compute` is a stall. With `mapping.serial_small_layers` (the authors'
+convention) a layer whose operands all fit their buffers at once is loaded whole, computed, then
+stored: total = dram_bits / bandwidth + compute + fill and drain. `hwsim.cost.event_sim`
+answers the same question tile by tile in simpy; a test holds the two together.
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from hwsim.hardware.arch import ArchConfig, Dataflow
 from hwsim.hardware.pe import FusionMode, fusion_mode
 from hwsim.mapping.dataflow import systolic_mapping
 from hwsim.mapping.loopnest import LoopNest, Tiling, ceil_div, loop_nest
-from hwsim.mapping.tiling import ArrayFolding, Capacities, OperandBits, Traffic, search_tiling
+from hwsim.mapping.tiling import (
+    ArrayFolding,
+    Capacities,
+    Conventions,
+    OperandBits,
+    Traffic,
+    search_tiling,
+)
 from hwsim.workload.layer import Layer, LayerKind, Precision
 
 
@@ -61,6 +70,7 @@ class LayerPlan:
     traffic: Traffic
     macs: int
     im2col: bool
+    whole_layer_fits: bool = False  # every operand of the whole layer fits its buffer at once
 
     @property
     def brick_ops(self) -> int:
@@ -99,7 +109,9 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
                           arch.mapping.latency_slack,
                           mapping_weights(arch, nest, bits, layer.macs * batch,
                                           mode.temporal_passes, mode.spatial_products),
-                          arch.mapping.full_width_tiles)
+                          arch.mapping.full_width_tiles,
+                          Conventions(arch.mapping.pow2_edge_tiles,
+                                      arch.mapping.fetch_padding_halo))
     if found is None:
         raise MappingError(
             f"at {precision}, batch {batch}: no tile fits the buffers "
@@ -109,7 +121,12 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
     compute = traffic.compute_cycles
     if arch.array.dataflow is not Dataflow.BITFUSION:  # SCALE-Sim's OS/WS/IS cycle model
         compute = systolic_mapping(nest, arch.array, mode.temporal_passes).compute_cycles
-    return LayerPlan(nest, mode, bits, compute, tiling, traffic, layer.macs * batch, im2col)
+    whole = (nest.n * nest.c * nest.input_height * nest.input_width * bits.act
+             <= buffers.input.size_bytes * 8
+             and nest.k * nest.c * nest.r * nest.r * bits.wgt <= buffers.weight.size_bytes * 8
+             and nest.n * nest.k * nest.p * nest.q * bits.psum <= buffers.output.size_bytes * 8)
+    return LayerPlan(nest, mode, bits, compute, tiling, traffic, layer.macs * batch, im2col,
+                     whole)
 
 
 def fill_drain_cycles(arch: ArchConfig) -> int:
@@ -123,6 +140,10 @@ def fill_drain_cycles(arch: ArchConfig) -> int:
 def analytic_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
     """Closed-form overlap of compute and DRAM traffic (see the module docstring)."""
     bandwidth = arch.dram.bandwidth_bits_per_cycle
+    if arch.mapping.serial_small_layers and plan.whole_layer_fits:  # the authors' tiny layers
+        total = (ceil_div(plan.traffic.dram_bits, bandwidth) + plan.compute_cycles
+                 + fill_drain_cycles(arch))
+        return Timing(plan.compute_cycles, total - plan.compute_cycles)
     edge_bits = plan.traffic.first_load_bits + plan.traffic.last_store_bits
     middle = ceil_div(max(plan.traffic.dram_bits - edge_bits, 0), bandwidth)
     total = max(plan.compute_cycles, middle) + ceil_div(edge_bits, bandwidth)
@@ -133,8 +154,10 @@ def analytic_timing(plan: LayerPlan, arch: ArchConfig) -> Timing:
 def count_actions(plan: LayerPlan, timing: Timing, arch: ArchConfig) -> ActionCounts:
     """SRAM, DRAM and array activity of one layer execution (bits actually moved).
 
-    Inputs are read from the input buffer once per column fold, weights once per product,
-    partial sums once per input-channel tile (read back from the output buffer between tiles).
+    Inputs are read from the input buffer once per column fold (each array row broadcasts
+    one input to every column; the authors' simulator counts one read per multiply,
+    `input_reads_per_multiply`), weights once per product, partial sums once per input-channel
+    tile (read back from the output buffer between tiles).
     """
     nest, bits, traffic = plan.nest, plan.bits, plan.traffic
     column_folds = ceil_div(nest.k, arch.array.cols)
@@ -143,7 +166,8 @@ def count_actions(plan: LayerPlan, timing: Timing, arch: ArchConfig) -> ActionCo
     return ActionCounts(
         array_cycles=plan.compute_cycles,
         busy_fu_cycles=plan.fu_busy_cycles,
-        input_sram_read_bits=plan.macs // nest.k * column_folds * bits.act,
+        input_sram_read_bits=(plan.macs * bits.act if arch.mapping.input_reads_per_multiply
+                              else plan.macs // nest.k * column_folds * bits.act),
         input_sram_write_bits=traffic.input_read_bits,
         weight_sram_read_bits=plan.macs * bits.wgt,
         weight_sram_write_bits=traffic.weight_read_bits,

@@ -6,6 +6,7 @@ The dataclasses below are the contract used by the timing and energy models. `lo
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import os
 from collections.abc import Iterator
@@ -160,6 +161,11 @@ class MappingPolicy:
             when no full-width tile fits the buffers, as a compiler filling the array would
             (and as the authors' compute-cycle formula assumes); false lets the search trade
             idle columns for a smaller exposed first load.
+        pow2_edge_tiles, fetch_padding_halo, input_reads_per_multiply, serial_small_layers:
+            conventions of the authors' simulator (`hwsim.mapping.tiling.Conventions`; one
+            input-buffer read per multiply instead of one per array row per pass; a layer
+            whose operands all fit the buffers is loaded whole before computing, no overlap);
+            all false for real hardware. docs/validation.md gives each one's effect.
         psum_bits: width of partial sums and of outputs written to DRAM.
         output_read_before_write: read every output tile from DRAM before each write
             (the authors' simulator does, even on the first pass); when false, partial sums
@@ -173,6 +179,21 @@ class MappingPolicy:
     objective: MappingObjective = MappingObjective.LATENCY
     latency_slack: float = 0.0
     full_width_tiles: bool = True
+    pow2_edge_tiles: bool = False
+    fetch_padding_halo: bool = False
+    input_reads_per_multiply: bool = False
+    serial_small_layers: bool = False
+
+    @property
+    def authors_conventions(self) -> tuple[str, ...]:
+        """The analytic-only conventions of the authors' simulator this policy turns on."""
+        names = ("pow2_edge_tiles", "fetch_padding_halo", "input_reads_per_multiply",
+                 "serial_small_layers")
+        return tuple(name for name in names if getattr(self, name))
+
+    def physical(self) -> MappingPolicy:
+        """The same policy with every convention of the authors' simulator off."""
+        return dataclasses.replace(self, **dict.fromkeys(self.authors_conventions, False))
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,6 +324,10 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
         "objective": Field(one_of(*(o.value for o in MappingObjective))),
         "latency_slack": Field(number_between(0.0, 1.0)),
         "full_width_tiles": Field(boolean),
+        "pow2_edge_tiles": Field(boolean),
+        "fetch_padding_halo": Field(boolean),
+        "input_reads_per_multiply": Field(boolean),
+        "serial_small_layers": Field(boolean),
     }, rules=(_slack_rule,)),
     "energy": dataclass_section(EnergyTable, {
         "source": Field(text),
@@ -424,7 +449,11 @@ def arch_to_dict(arch: ArchConfig) -> dict[str, Any]:
                     "im2col_first_layer": mapping.im2col_first_layer,
                     "objective": mapping.objective.value,
                     "latency_slack": mapping.latency_slack,
-                    "full_width_tiles": mapping.full_width_tiles},
+                    "full_width_tiles": mapping.full_width_tiles,
+                    "pow2_edge_tiles": mapping.pow2_edge_tiles,
+                    "fetch_padding_halo": mapping.fetch_padding_halo,
+                    "input_reads_per_multiply": mapping.input_reads_per_multiply,
+                    "serial_small_layers": mapping.serial_small_layers},
         "energy": _energy_to_dict(arch.energy, derived_leakage=arch.technology is not None),
         "area": {"fu_um2": arch.area.fu_um2, "sram_um2_per_kib": arch.area.sram_um2_per_kib,
                  "source": arch.area.source},

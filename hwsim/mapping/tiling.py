@@ -97,6 +97,25 @@ DRAM_BITS_ONLY = EnergyWeights(1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0)
 
 
 @dataclass(frozen=True, slots=True)
+class Conventions:
+    """Conventions of the Bit Fusion authors' simulator, for reproducing it (all off: physical).
+
+    Attributes:
+        pow2_edge_tiles: a dimension its tile does not divide is padded up to a whole number of
+            tiles, in compute and in traffic (a 13x13 output tiled by 8 runs as 16x16; 96
+            output channels tiled by 64 run as 128).
+        fetch_padding_halo: every input tile is fetched at its full (side - 1) * stride + R
+            rows and columns, the zero padding at the borders included.
+    """
+
+    pow2_edge_tiles: bool = False
+    fetch_padding_halo: bool = False
+
+
+PHYSICAL = Conventions()
+
+
+@dataclass(frozen=True, slots=True)
 class Capacities:
     input_bits: int
     weight_bits: int
@@ -119,18 +138,33 @@ def _input_sweep_elems(nest: LoopNest, side: int) -> int:
     return rows * cols * nest.n * nest.c
 
 
-def _candidate_grid(nest: LoopNest) -> dict[str, np.ndarray]:
-    axes = [candidate_sizes(nest.n), candidate_sizes(max(nest.p, nest.q)),
-            candidate_sizes(nest.c), candidate_sizes(nest.k)]
+def _pow2_sizes(extent: int) -> list[int]:
+    """1, 2, 4, ... up to the first power of two >= `extent` (the authors' tile sizes)."""
+    return [1 << i for i in range(max(extent - 1, 0).bit_length() + 1)]
+
+
+def _candidate_grid(nest: LoopNest, pow2: bool = False) -> dict[str, np.ndarray]:
+    sizes = _pow2_sizes if pow2 else candidate_sizes
+    axes = [sizes(nest.n), sizes(max(nest.p, nest.q)), sizes(nest.c), sizes(nest.k)]
     grid = np.meshgrid(*[np.asarray(a, dtype=np.int64) for a in axes], indexing="ij")
     return {d: g.ravel() for d, g in zip(LOOP_DIMS, grid, strict=True)}
 
 
-def _tile_elems(nest: LoopNest, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    rows = np.minimum(t["pq"], nest.p)
-    cols = np.minimum(t["pq"], nest.q)
-    in_rows = np.minimum((rows - 1) * nest.stride + nest.r, nest.input_height + 2 * nest.padding)
-    in_cols = np.minimum((cols - 1) * nest.stride + nest.r, nest.input_width + 2 * nest.padding)
+def _sides(nest: LoopNest, t: dict[str, np.ndarray], pow2: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Output rows and columns of one tile (a padded edge tile counts whole under `pow2`)."""
+    if pow2:
+        return t["pq"], t["pq"]
+    return np.minimum(t["pq"], nest.p), np.minimum(t["pq"], nest.q)
+
+
+def _tile_elems(nest: LoopNest, t: dict[str, np.ndarray],
+                pow2: bool = False) -> dict[str, np.ndarray]:
+    rows, cols = _sides(nest, t, pow2)
+    in_rows = (rows - 1) * nest.stride + nest.r
+    in_cols = (cols - 1) * nest.stride + nest.r
+    if not pow2:
+        in_rows = np.minimum(in_rows, nest.input_height + 2 * nest.padding)
+        in_cols = np.minimum(in_cols, nest.input_width + 2 * nest.padding)
     return {"input": t["n"] * t["c"] * in_rows * in_cols,
             "weight": t["c"] * t["k"] * nest.r * nest.r,
             "output": t["n"] * t["k"] * rows * cols}
@@ -159,6 +193,26 @@ def _restream_factor(order: tuple[str, ...], tensor: str,
 def _folds(extent: int, tile: np.ndarray, granule: int) -> np.ndarray:
     """Array passes over one dimension: full tiles of `tile` plus the remainder tile."""
     return (extent // tile) * -(-tile // granule) + -(-(extent % tile) // granule)
+
+
+def _extents(nest: LoopNest, t: dict[str, np.ndarray], pow2: bool) -> dict[str, np.ndarray]:
+    """Extents as computed: the real ones, or padded to whole tiles (`pow2_edge_tiles`)."""
+    real = {"n": nest.n, "p": nest.p, "q": nest.q, "c": nest.c, "k": nest.k}
+    if not pow2:
+        return {d: np.full_like(t["n"], v) for d, v in real.items()}
+    rows, cols = _sides(nest, t, pow2)
+    tile = {"n": t["n"], "p": rows, "q": cols, "c": t["c"], "k": t["k"]}
+    return {d: -(-v // tile[d]) * tile[d] for d, v in real.items()}
+
+
+def _halo_sweep_elems(nest: LoopNest, t: dict[str, np.ndarray], ext: dict[str, np.ndarray],
+                      pow2: bool) -> np.ndarray:
+    """Input elements of one pass over every output tile, each tile fetched whole (halo and
+    zero padding included)."""
+    rows, cols = _sides(nest, t, pow2)
+    in_rows = (rows - 1) * nest.stride + nest.r
+    in_cols = (cols - 1) * nest.stride + nest.r
+    return (-(-nest.p // rows) * in_rows) * (-(-nest.q // cols) * in_cols) * ext["n"] * ext["c"]
 
 
 def tiled_compute_cycles(nest: LoopNest, c_tile, k_tile, geometry: ArrayFolding):
@@ -195,7 +249,8 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
                   bandwidth_bits_per_cycle: int,
                   objective: MappingObjective = MappingObjective.LATENCY, slack: float = 0.0,
                   weights: EnergyWeights = DRAM_BITS_ONLY,
-                  full_width_tiles: bool = True) -> tuple[Tiling, Traffic] | None:
+                  full_width_tiles: bool = True,
+                  conventions: Conventions = PHYSICAL) -> tuple[Tiling, Traffic] | None:
     """The best mapping under `objective` (see `hwsim.hardware.arch.MappingObjective`).
 
     Latency of a mapping: max(compute, middle traffic / bandwidth) + (first-tile load +
@@ -203,12 +258,13 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
     the last store (those two cannot overlap compute). Energy: `weights` x the mapping's bits
     and cycles. With `full_width_tiles`, channel tiles narrower than the array (idle rows or
     columns) are considered only when no full-width tile fits the buffers. Final ties go to
-    fewer tiles, then loop order.
+    fewer tiles, then loop order. `conventions` reproduce the authors' simulator.
 
     Returns None when no tiling fits the buffers (the caller reports it).
     """
-    t = _candidate_grid(nest)
-    tile = _tile_elems(nest, t)
+    pow2 = conventions.pow2_edge_tiles
+    t = _candidate_grid(nest, pow2)
+    tile = _tile_elems(nest, t, pow2)
     fits = ((tile["input"] * bits.act <= caps.input_bits)
             & (tile["weight"] * bits.wgt <= caps.weight_bits)
             & (tile["output"] * bits.psum <= caps.output_bits))
@@ -222,17 +278,28 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
     t = {d: v[fits] for d, v in t.items()}
     tile = {name: v[fits] for name, v in tile.items()}
     trip = _trip_counts(nest, t)
-    compute_cycles = tiled_compute_cycles(nest, t["c"], t["k"], geometry)
+    ext = _extents(nest, t, conventions.pow2_edge_tiles)
+    if conventions.pow2_edge_tiles:
+        compute_cycles = (ext["n"] * ext["p"] * ext["q"] * nest.r * nest.r
+                          * geometry.temporal_passes
+                          * (ext["c"] // t["c"]) * -(-t["c"] // geometry.c_per_fold)
+                          * (ext["k"] // t["k"]) * -(-t["k"] // geometry.k_per_fold))
+    else:
+        compute_cycles = tiled_compute_cycles(nest, t["c"], t["k"], geometry)
     tiles = trip["n"] * trip["pq"] * trip["c"] * trip["k"]
-    sides, side_index = np.unique(t["pq"], return_inverse=True)
-    sweep_in = np.array([_input_sweep_elems(nest, int(s)) for s in sides],
-                        dtype=np.int64)[side_index.reshape(-1)]
-    weight_all = nest.k * nest.c * nest.r * nest.r
+    if conventions.fetch_padding_halo:
+        sweep_in = _halo_sweep_elems(nest, t, ext, pow2)
+    else:
+        sides, side_index = np.unique(t["pq"], return_inverse=True)
+        sweep_in = np.array([_input_sweep_elems(nest, int(s)) for s in sides],
+                            dtype=np.int64)[side_index.reshape(-1)]
+        sweep_in = sweep_in // (nest.n * nest.c) * ext["n"] * ext["c"]
+    weight_all = ext["k"] * ext["c"] * nest.r * nest.r
     first_load = tile["input"] * bits.act + tile["weight"] * bits.wgt
     if read_before_write:
         first_load = first_load + tile["output"] * bits.psum
     edge_bits = first_load + tile["output"] * bits.psum  # exposed first load + last store
-    output_all = nest.n * nest.k * nest.p * nest.q
+    output_all = ext["n"] * ext["k"] * ext["p"] * ext["q"]
     on_chip_psum = output_all * (trip["c"] - 1) * bits.psum
     bw = bandwidth_bits_per_cycle
     shape = (len(ALL_ORDERS), len(tiles))
@@ -258,7 +325,7 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
     order = ALL_ORDERS[o]
     tiling = Tiling(int(t["n"][i]), int(t["pq"][i]), int(t["c"][i]), int(t["k"][i]), order)
     traffic = Traffic(int(sweep_in[i] * rin[o, i] * bits.act),
-                      int(weight_all * rw[o, i] * bits.wgt),
+                      int(weight_all[i] * rw[o, i] * bits.wgt),
                       int(reads[o, i]) * bits.psum, int(writes[o, i]) * bits.psum,
                       int(first_load[i]), int(tile["output"][i] * bits.psum), int(tiles[i]),
                       int(compute_cycles[i]))

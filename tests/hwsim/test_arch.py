@@ -40,8 +40,10 @@ def test_isca18_matches_the_paper(isca18_arch: ArchConfig) -> None:
     assert arch.buffers.weight == BufferConfig(64 * KIB, True)
     assert arch.buffers.output == BufferConfig(16 * KIB, True)
     assert arch.dram.bandwidth_bits_per_cycle == 192
-    assert arch.mapping == MappingPolicy(32, output_read_before_write=True,
-                                         im2col_first_layer=True)
+    assert arch.mapping == MappingPolicy(
+        32, output_read_before_write=True, im2col_first_layer=True,
+        objective=MappingObjective.LATENCY, pow2_edge_tiles=True, fetch_padding_halo=True,
+        input_reads_per_multiply=True, serial_small_layers=True)
     energy = arch.energy
     assert energy.compute_pj_per_fu_cycle * 512 == pytest.approx(235.1, rel=1e-3)
     assert energy.input_sram == SramEnergy(0.059, 0.114)

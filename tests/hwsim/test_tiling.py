@@ -36,7 +36,8 @@ def closed_form(nest, tiling, read_before_write):
     try:
         import numpy as np
 
-        tiling_module._candidate_grid = lambda _nest: {d: np.array(v) for d, v in grid.items()}
+        tiling_module._candidate_grid = lambda _nest, _pow2=False: {
+            d: np.array(v) for d, v in grid.items()}
         tiling_module.ALL_ORDERS = (tiling.order,)
         _, traffic = search_tiling(nest, BITS, UNLIMITED, ArrayFolding(4, 4, 1),
                                    read_before_write, 64)

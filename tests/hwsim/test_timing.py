@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from hwsim.cost.event_sim import event_timing
 from hwsim.cost.timing import analytic_timing, plan_layer
+from hwsim.errors import MappingError
 from hwsim.workload.layer import Layer, LayerKind, Precision
 
 # Stated tolerance: 20% per layer, 5% over a whole network. Most layers agree within 4%; the
@@ -30,7 +33,7 @@ CASES = [
                          ids=[f"{c[0].name}-{c[1]}-b{c[2]}" for c in CASES])
 @pytest.mark.parametrize("arch_name", ["isca18_arch", "arch_16x16"])
 def test_event_model_agrees_with_analytic(request, arch_name, layer, precision, batch):
-    arch = request.getfixturevalue(arch_name)
+    arch = physical(request.getfixturevalue(arch_name))
     plan = plan_layer(layer, precision, batch, arch)
     analytic = analytic_timing(plan, arch)
     event = event_timing(plan, arch)
@@ -39,6 +42,7 @@ def test_event_model_agrees_with_analytic(request, arch_name, layer, precision, 
 
 
 def test_event_model_never_beats_the_transfer_or_compute_bound(isca18_arch):
+    isca18_arch = physical(isca18_arch)
     layer, precision, batch = CASES[0]
     plan = plan_layer(layer, precision, batch, isca18_arch)
     event = event_timing(plan, isca18_arch)
@@ -81,11 +85,12 @@ def test_event_model_keeps_the_dataflow_compute_cycles(dataflow):
     ("cifar10.fc7", 1024, 1024, 2), ("alexnet.fc1", 18432, 8192, 4), ("lenet.fc1", 4096, 512, 2),
     ("rnn", 4096, 4096, 4), ("lstm", 3600, 3600, 4), ("lenet.fc2", 512, 10, 2)])
 @pytest.mark.parametrize("arch_name", ["isca18_arch", "arch_16x16"])
-def test_fc_compute_cycles_follow_the_authors_closed_form(request, arch_name, name, ic, oc, bits):
+def test_fc_compute_cycles_follow_the_closed_form(request, arch_name, name, ic, oc, bits):
     """B * ceil(OC/M) * ceil(IC/(N*pf)) whenever full-width tiles fit: the search no longer
     narrows output-channel tiles below the array width to hide a first load (CIFAR-10 fc7 was
-    16,384 cycles instead of 2,048)."""
-    arch = request.getfixturevalue(arch_name)
+    16,384 cycles instead of 2,048). Physical conventions: the authors' pad edge tiles to
+    powers of two (3600 channels run as 3648 x 3712 on 16x32)."""
+    arch = physical(request.getfixturevalue(arch_name))
     batch = 16
     plan = plan_layer(Layer(name, LayerKind.FC, ic, oc), Precision(bits, bits), batch, arch)
     rows, cols, pf = arch.array.rows, arch.array.cols, plan.mode.spatial_products
@@ -98,7 +103,7 @@ def test_fc_compute_cycles_follow_the_authors_closed_form(request, arch_name, na
 def test_first_load_and_last_store_are_counted_once(isca18_arch, layer, precision, batch):
     """total = max(compute, middle traffic / bw) + (first load + last store) / bw + fill/drain,
     the middle traffic being everything but the first load and the last store."""
-    arch = isca18_arch
+    arch = physical(isca18_arch)
     plan = plan_layer(layer, precision, batch, arch)
     bw = arch.dram.bandwidth_bits_per_cycle
     t = plan.traffic
@@ -108,6 +113,17 @@ def test_first_load_and_last_store_are_counted_once(isca18_arch, layer, precisio
                 + arch.array.rows + arch.array.cols - 2)
     assert analytic_timing(plan, arch).total_cycles == expected
     assert t.dram_bits >= edges
+
+
+def physical(arch):
+    """The arch with the authors' analytic-only conventions off (what a machine would run)."""
+    return dataclasses.replace(arch, mapping=arch.mapping.physical())
+
+
+def test_the_event_model_refuses_the_authors_conventions(isca18_arch):
+    plan = plan_layer(*CASES[0], isca18_arch)
+    with pytest.raises(MappingError, match="mapping.pow2_edge_tiles, .*--timing analytic"):
+        event_timing(plan, isca18_arch)
 
 
 def test_lenet_fc1_is_memory_bound_and_within_2_percent(isca18_arch):

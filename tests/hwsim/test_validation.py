@@ -28,9 +28,9 @@ def test_one_layer_compute_cycles_exact(isca18_arch, bits, expected):
 
 
 @pytest.mark.parametrize(("bits", "expected"), ONE_LAYER.items(), ids=str)
-def test_one_layer_total_cycles_within_3_percent(isca18_arch, bits, expected):
+def test_one_layer_total_cycles_within_1_percent(isca18_arch, bits, expected):
     perf = simulate_layer(LAYER_3X3, Precision(*bits), 16, isca18_arch)
-    assert perf.total_cycles == pytest.approx(expected[1], rel=0.03)
+    assert perf.total_cycles == pytest.approx(expected[1], rel=0.01)
 
 
 @pytest.mark.parametrize("bits", [(2, 2), (4, 4)])
@@ -55,29 +55,30 @@ def _batch_totals(result, key):
     return {s.layer.name: s.totals[key] for s in result.layers}
 
 
-def test_lenet_per_layer_and_total_cycles_within_10_percent(lenet_result):
-    """fc1 within 2% (its first load and last store are no longer counted twice). fc2 (342
-    cycles, 0.08% of the network) is the one exception, -30%: the authors pad its 10 output
-    channels to 16 and load the whole tiny layer before computing, conventions not yet modelled
-    (see validation.md)."""
+def test_lenet_per_layer_and_total_cycles_within_2_percent(lenet_result):
+    """With the authors' conventions on (bitfusion_isca18.yaml). fc2 (342 cycles, 0.08% of the
+    network) is at -2.3%: its 10 output channels run as a 16-wide tile, loaded whole before
+    computing; the residue is in the systolic fill and drain (docs/validation.md)."""
     compute = _batch_totals(lenet_result, "compute_cycles")
     stall = _batch_totals(lenet_result, "stall_cycles")
     ours = {name: compute[name] + stall[name] for name in compute}
     for name, published in LENET_TOTALS.items():
-        tolerance = {"fc1": 0.02, "fc2": 0.35}.get(name, 0.10)
+        tolerance = 0.03 if name == "fc2" else 0.02
         assert ours[name] == pytest.approx(published, rel=tolerance), name
     assert sum(ours.values()) == pytest.approx(410_352, rel=0.01)
     assert lenet_result.per_input["latency_cycles"][0] == sum(ours.values())
 
 
-def test_lenet_energy_within_10_percent_and_dram_dominates(lenet_result):
+def test_lenet_energy_within_2_percent_and_dram_dominates(lenet_result):
+    """fc2 (0.17% of the energy) is the exception, -17%: see docs/validation.md."""
     from hwsim.cost.energy import COMPONENTS
 
     per_layer = {s.layer.name: sum(s.totals[c] for c in COMPONENTS) for s in lenet_result.layers}
     total = sum(per_layer.values())
-    assert total / 1e3 == pytest.approx(sum(LENET_ENERGY_NJ.values()), rel=0.10)
+    assert total / 1e3 == pytest.approx(sum(LENET_ENERGY_NJ.values()), rel=0.02)
     for name in ("conv0", "conv1", "fc1"):
-        assert per_layer[name] / 1e3 == pytest.approx(LENET_ENERGY_NJ[name], rel=0.15), name
+        assert per_layer[name] / 1e3 == pytest.approx(LENET_ENERGY_NJ[name], rel=0.02), name
+    assert per_layer["fc2"] / 1e3 == pytest.approx(LENET_ENERGY_NJ["fc2"], rel=0.20)
     dram = sum(s.totals["dram_pj"] for s in lenet_result.layers)
     core = sum(s.totals["compute_pj"] for s in lenet_result.layers)
     assert 0.85 < dram / total < 0.97  # published: ~91%
