@@ -41,9 +41,13 @@ def input_stats(result: SimulationResult) -> dict[str, float]:
     latency = result.per_input["latency_cycles"]
     energy_uj = result.energy_pj() / 1e6
     mhz = result.arch.frequency_mhz
+    p = result.per_input
     stats = {"inputs": float(result.input_count), "latency_cycles_mean": float(latency.mean()),
              "latency_us_mean": float(latency.mean() / mhz),
-             "energy_uj_mean": float(energy_uj.mean())}
+             "energy_uj_mean": float(energy_uj.mean()),
+             "dram_bytes_mean": float(p["dram_bits"].mean() / 8),
+             "compulsory_bytes_mean": float(p["compulsory_bits"].mean() / 8),
+             "onchip_bytes_mean": float(p["onchip_bits"].mean() / 8)}
     for q in PERCENTILES:
         cycles = float(np.percentile(latency, q))
         stats[f"latency_cycles_p{q}"] = cycles
@@ -86,7 +90,9 @@ def layer_rows(result: SimulationResult) -> list[dict[str, object]]:
                "total_cycles_per_input": cycles / n,
                "brick_utilization": t["busy_bricks"] / (bricks * cycles) if cycles else 0.0,
                "fu_utilization": t["busy_fus"] / (result.arch.fu_count * cycles) if cycles else 0.0,
-               "dram_bytes_per_input": t["dram_bits"] / 8 / n}
+               "dram_bytes_per_input": t["dram_bits"] / 8 / n,
+               "onchip_bytes_per_input": t["onchip_bits"] / 8 / n,
+               "compulsory_bytes_per_input": t["compulsory_bits"] / 8 / n}
         for c in COMPONENTS:
             row[f"energy_{c.removesuffix('_pj')}_pj_per_input"] = t[c] / n
         row["energy_total_pj_per_input"] = sum(t[c] for c in COMPONENTS) / n
@@ -214,6 +220,13 @@ def format_summary(summary: dict) -> str:
                                     ("mean", "p50", "p95", "p99"))],
                  ["energy (uJ)", *(f"{s[f'energy_uj_{k}']:.3f}" for k in
                                    ("mean", "p50", "p95", "p99"))]])]
+    if "compulsory_bytes_mean" in s:
+        dram, need = s["dram_bytes_mean"], s["compulsory_bytes_mean"]
+        lines += ["", f"DRAM traffic per input: {dram / 1e6:.2f} MB, "
+                      f"{dram / need if need else 0:.2f}x the per-layer compulsory "
+                      f"{need / 1e6:.2f} MB (weights, inputs and outputs of every executed "
+                      f"layer once, at their widths); kept on chip: "
+                      f"{s['onchip_bytes_mean'] / 1e6:.2f} MB"]
     rows = [[c["name"], _si(c["baseline_cycles"]), f"{c['baseline_energy_pj'] / 1e6:.3f}",
              f"{c['speedup']:.2f}x", f"{100 * c['energy_saving']:.1f}%"]
             for c in summary["baselines"]]

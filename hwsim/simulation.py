@@ -24,11 +24,13 @@ from hwsim.cost.layer_cost import LayerPerf, simulate_layer
 from hwsim.cost.timing import TimingKind
 from hwsim.errors import MappingError
 from hwsim.hardware.arch import ArchConfig
-from hwsim.workload.layer import Layer, LayerKind, Network, Precision
+from hwsim.mapping.tiling import ActivationIO
+from hwsim.workload.activations import activation_flow
+from hwsim.workload.layer import FULL, Layer, LayerKind, Network, Precision
 
 PAIR_RADIX = 64  # act and wgt bits are below this (traces hold at most 32)
 METRICS = ("compute_cycles", "stall_cycles", "dram_bits", "macs", "busy_bricks",
-           "busy_fus") + COMPONENTS
+           "busy_fus") + COMPONENTS + ("onchip_bits", "compulsory_bits")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,64 @@ def _perf_vector(perf: LayerPerf, arch: ArchConfig) -> np.ndarray:
     return np.array([perf.compute_cycles, perf.stall_cycles, perf.dram_bits, perf.macs,
                      perf.brick_utilization * bricks_total * total,
                      perf.fu_utilization * arch.fu_count * total,
-                     *(getattr(energy, c) for c in COMPONENTS)], dtype=np.float64)
+                     *(getattr(energy, c) for c in COMPONENTS), perf.onchip_bits, 0.0],
+                    dtype=np.float64)
+
+
+def compulsory_bits(layer: Layer, precision: Precision, size: int, io: ActivationIO,
+                    psum_bits: int) -> int:
+    """What a per-layer schedule must move: the weights once, every input and every output of
+    the sub-batch once, each at its width (outputs at the width they are written)."""
+    out_bits = io.final_output_bits or psum_bits
+    in_elems = layer.in_channels * layer.input_height * layer.input_width
+    out_elems = layer.out_channels * layer.output_height * layer.output_width
+    return (layer.weight_count * precision.wgt_bits
+            + size * (in_elems * precision.act_bits + out_elems * out_bits))
+
+
+class _Residency:
+    """Which activations stay on chip (`mapping.keep_activations_on_chip`, static allocation
+    in the input buffer: see `hwsim.workload.activations`) and the width outputs are written at.
+    """
+
+    def __init__(self, network: Network, arch: ArchConfig) -> None:
+        self.flows = activation_flow(network)
+        self.layers = network.layers
+        self.mapping = arch.mapping
+        self.capacity_bits = arch.buffers.input.size_bytes * 8
+        self.widest = max((p.act_bits for p in network.options), default=FULL.act_bits)
+        self._memo: dict[tuple[int, int], bool] = {}
+
+    def _alloc_bits(self, j: int | None, first: Layer) -> int:
+        """Width the output of layer j is allocated at (j None: the network input)."""
+        if self.mapping.activation_bits:
+            return self.mapping.activation_bits
+        if j is None:
+            return (first.fixed or FULL).act_bits
+        return self.flows[j].storage_bits or self.widest
+
+    def resident(self, j: int, size: int) -> bool:
+        """Layer j's output tensor stays on chip for sub-batches of `size` inputs."""
+        key = (j, size)
+        if key not in self._memo:
+            f = self.flows[j]
+            need = (f.in_elems * self._alloc_bits(f.producer, self.layers[j])
+                    + f.out_elems * self._alloc_bits(j, self.layers[j])
+                    + f.live_elems * self._alloc_bits(f.live_of, self.layers[j]))
+            self._memo[key] = f.tiny or size * need <= self.capacity_bits
+        return self._memo[key]
+
+    def io(self, i: int, precision: Precision, size: int) -> ActivationIO:
+        f, m = self.flows[i], self.mapping
+        final_bits = None
+        if m.requantize_outputs:
+            final_bits = m.activation_bits or f.storage_bits or precision.act_bits
+        if not m.keep_activations_on_chip:
+            return ActivationIO(False, False, final_bits)
+        source = f.producer
+        input_on_chip = f.tiny or (source is not None
+                                   and self.resident(self.flows[source].output_of, size))
+        return ActivationIO(input_on_chip, self.resident(f.output_of, size), final_bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,8 +187,9 @@ def _patterns(precisions: list[Precision], codes: np.ndarray, groups: np.ndarray
                      np.bincount(codes, minlength=m))
 
 
-def _layer_pattern_cost(layer: Layer, patterns: _Patterns, arch: ArchConfig,
-                        timing: TimingKind) -> tuple[np.ndarray, list[tuple]]:
+def _layer_pattern_cost(index: int, layer: Layer, patterns: _Patterns, arch: ArchConfig,
+                        timing: TimingKind, residency: _Residency
+                        ) -> tuple[np.ndarray, list[tuple]]:
     """Cost of one layer for each pattern: (patterns, METRICS), plus any rounded widths."""
     cost = np.zeros((len(patterns.counts), len(METRICS)))
     rounded = []
@@ -140,10 +200,13 @@ def _layer_pattern_cost(layer: Layer, patterns: _Patterns, arch: ArchConfig,
             if not size:
                 continue
             try:
-                perf = simulate_layer(layer, precision, int(size), arch, timing)
+                io = residency.io(index, precision, int(size))
+                perf = simulate_layer(layer, precision, int(size), arch, timing, io)
             except MappingError as err:
                 raise MappingError(f"layer {layer.name}: {err}") from None
             cost[u] += _perf_vector(perf, arch)
+            cost[u, -1] += compulsory_bits(layer, precision, int(size), io,
+                                           arch.mapping.psum_bits)
             if perf.rounded:
                 rounded.append((precision, perf.native))
     return cost, sorted(set(rounded))
@@ -168,14 +231,15 @@ def simulate_network(network: Network, decisions: Decisions, arch: ArchConfig, b
     group_count = int(groups[-1]) + 1 if n else 0
     sources: dict[tuple, tuple[_Patterns, np.ndarray]] = {}
     summaries = []
-    for layer in progress if progress is not None else network.layers:
+    residency = _Residency(network, arch)
+    for index, layer in enumerate(progress if progress is not None else network.layers):
         key = _source_key(layer)
         if key not in sources:
             codes = _source_codes(layer.fixed, layer.block, decisions)
             patterns = _patterns(*codes, groups, group_count)
             sources[key] = (patterns, np.zeros((len(patterns.counts), len(METRICS))))
         patterns, table = sources[key]
-        cost, rounded = _layer_pattern_cost(layer, patterns, arch, timing)
+        cost, rounded = _layer_pattern_cost(index, layer, patterns, arch, timing, residency)
         table += cost
         summaries.append(LayerSummary(
             layer, network.blocks[layer.block] if layer.block is not None else None,

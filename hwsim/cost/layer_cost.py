@@ -24,6 +24,7 @@ from hwsim.cost.timing import (
 )
 from hwsim.hardware.arch import ArchConfig, AreaTable
 from hwsim.mapping.loopnest import Tiling
+from hwsim.mapping.tiling import OFF_CHIP, ActivationIO
 from hwsim.workload.layer import Layer, Precision
 
 
@@ -38,6 +39,7 @@ class LayerPerf:
     compute_cycles: int
     stall_cycles: int
     dram_bits: int
+    onchip_bits: int  # DRAM traffic the resident activations avoided
     brick_utilization: float  # brick operations needed / (bricks x total cycles)
     fu_utilization: float  # FU-cycles the products need / (FUs x total cycles)
     tiling: Tiling
@@ -78,35 +80,37 @@ def _mapping_view(arch: ArchConfig) -> ArchConfig:
 
 @functools.lru_cache(maxsize=65536)
 def _plan_and_time(geometry: Layer, precision: Precision, batch: int, arch: ArchConfig,
-                   timing: TimingKind) -> tuple[LayerPlan, Timing]:
-    plan = plan_layer(geometry, precision, batch, arch)
+                   timing: TimingKind, io: ActivationIO) -> tuple[LayerPlan, Timing]:
+    plan = plan_layer(geometry, precision, batch, arch, io)
     return plan, _time(plan, arch, timing)
 
 
 @functools.lru_cache(maxsize=65536)
 def _simulate(geometry: Layer, precision: Precision, batch: int, arch: ArchConfig,
-              timing: TimingKind) -> LayerPerf:
-    plan, times = _plan_and_time(geometry, precision, batch, _mapping_view(arch), timing)
+              timing: TimingKind, io: ActivationIO) -> LayerPerf:
+    plan, times = _plan_and_time(geometry, precision, batch, _mapping_view(arch), timing, io)
     counts = count_actions(plan, times, arch)
     total = times.total_cycles
     bricks = arch.fu_count * arch.pe.bricks_per_unit
     return LayerPerf(
         precision=precision, native=plan.mode.native, batch=batch, macs=plan.macs,
         compute_cycles=times.compute_cycles, stall_cycles=times.stall_cycles,
-        dram_bits=plan.traffic.dram_bits,
+        dram_bits=plan.traffic.dram_bits, onchip_bits=plan.traffic.onchip_bits,
         brick_utilization=plan.brick_ops / (bricks * total),
         fu_utilization=plan.fu_busy_cycles / (arch.fu_count * total),
         tiling=plan.tiling, counts=counts, energy=estimate_energy(counts, arch))
 
 
 def simulate_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig,
-                   timing: TimingKind = TimingKind.ANALYTIC) -> LayerPerf:
-    """Cycles, energy and utilization of one layer on `batch` inputs at `precision`.
+                   timing: TimingKind = TimingKind.ANALYTIC,
+                   io: ActivationIO = OFF_CHIP) -> LayerPerf:
+    """Cycles, energy and utilization of one layer on `batch` inputs at `precision`, its input
+    and output on or off chip as `io` says.
 
     Raises:
         MappingError: the PE cannot run the widths, or no tiling fits the buffers.
     """
-    return _simulate(_geometry(layer), precision, batch, arch, timing)
+    return _simulate(_geometry(layer), precision, batch, arch, timing, io)
 
 
 def clear_cache() -> None:

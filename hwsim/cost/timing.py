@@ -33,6 +33,8 @@ from hwsim.hardware.pe import FusionMode, fusion_mode
 from hwsim.mapping.dataflow import systolic_mapping
 from hwsim.mapping.loopnest import LoopNest, Tiling, ceil_div, loop_nest
 from hwsim.mapping.tiling import (
+    OFF_CHIP,
+    ActivationIO,
     ArrayFolding,
     Capacities,
     Conventions,
@@ -86,7 +88,8 @@ def uses_im2col(layer: Layer, arch: ArchConfig) -> bool:
     return layer.first_layer and layer.kind is LayerKind.CONV and arch.mapping.im2col_first_layer
 
 
-def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig) -> LayerPlan:
+def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig,
+               io: ActivationIO = OFF_CHIP) -> LayerPlan:
     """Fusion mode, compute cycles and the fastest tiling of one layer execution.
 
     Raises:
@@ -111,7 +114,7 @@ def plan_layer(layer: Layer, precision: Precision, batch: int, arch: ArchConfig)
                                           mode.temporal_passes, mode.spatial_products),
                           arch.mapping.full_width_tiles,
                           Conventions(arch.mapping.pow2_edge_tiles,
-                                      arch.mapping.fetch_padding_halo))
+                                      arch.mapping.fetch_padding_halo), io)
     if found is None:
         raise MappingError(
             f"at {precision}, batch {batch}: no tile fits the buffers "
@@ -168,10 +171,10 @@ def count_actions(plan: LayerPlan, timing: Timing, arch: ArchConfig) -> ActionCo
         busy_fu_cycles=plan.fu_busy_cycles,
         input_sram_read_bits=(plan.macs * bits.act if arch.mapping.input_reads_per_multiply
                               else plan.macs // nest.k * column_folds * bits.act),
-        input_sram_write_bits=traffic.input_read_bits,
+        input_sram_write_bits=traffic.input_read_bits + traffic.resident_output_bits,
         weight_sram_read_bits=plan.macs * bits.wgt,
         weight_sram_write_bits=traffic.weight_read_bits,
-        output_sram_read_bits=outputs * (c_tiles - 1) * bits.psum + traffic.output_write_bits,
+        output_sram_read_bits=(outputs * c_tiles * bits.psum + traffic.spill_write_bits),
         output_sram_write_bits=outputs * c_tiles * bits.psum + traffic.output_read_bits,
         dram_bits=traffic.dram_bits,
         total_cycles=timing.total_cycles,

@@ -166,6 +166,14 @@ class MappingPolicy:
             input-buffer read per multiply instead of one per array row per pass; a layer
             whose operands all fit the buffers is loaded whole before computing, no overlap);
             all false for real hardware. docs/validation.md gives each one's effect.
+        keep_activations_on_chip: a layer's output stays in the activation (input) buffer,
+            skipping the DRAM round trip, when it fits there together with the layer's input
+            and any residual tensor still live (`hwsim.workload.activations`); otherwise it
+            spills to DRAM.
+        activation_bits: width activations are stored at (on chip and in DRAM); 0 is the
+            widest width any reader of the tensor uses.
+        requantize_outputs: final outputs are written at the activation width (the hardware
+            requantizes); false writes them as partial sums (psum_bits), as the authors do.
         psum_bits: width of partial sums and of outputs written to DRAM.
         output_read_before_write: read every output tile from DRAM before each write
             (the authors' simulator does, even on the first pass); when false, partial sums
@@ -183,6 +191,9 @@ class MappingPolicy:
     fetch_padding_halo: bool = False
     input_reads_per_multiply: bool = False
     serial_small_layers: bool = False
+    keep_activations_on_chip: bool = False
+    activation_bits: int = 0
+    requantize_outputs: bool = False
 
     @property
     def authors_conventions(self) -> tuple[str, ...]:
@@ -328,6 +339,9 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
         "fetch_padding_halo": Field(boolean),
         "input_reads_per_multiply": Field(boolean),
         "serial_small_layers": Field(boolean),
+        "keep_activations_on_chip": Field(boolean),
+        "activation_bits": Field(int_between(0, 64)),
+        "requantize_outputs": Field(boolean),
     }, rules=(_slack_rule,)),
     "energy": dataclass_section(EnergyTable, {
         "source": Field(text),
@@ -453,7 +467,10 @@ def arch_to_dict(arch: ArchConfig) -> dict[str, Any]:
                     "pow2_edge_tiles": mapping.pow2_edge_tiles,
                     "fetch_padding_halo": mapping.fetch_padding_halo,
                     "input_reads_per_multiply": mapping.input_reads_per_multiply,
-                    "serial_small_layers": mapping.serial_small_layers},
+                    "serial_small_layers": mapping.serial_small_layers,
+                    "keep_activations_on_chip": mapping.keep_activations_on_chip,
+                    "activation_bits": mapping.activation_bits,
+                    "requantize_outputs": mapping.requantize_outputs},
         "energy": _energy_to_dict(arch.energy, derived_leakage=arch.technology is not None),
         "area": {"fu_um2": arch.area.fu_um2, "sram_um2_per_kib": arch.area.sram_um2_per_kib,
                  "source": arch.area.source},

@@ -52,11 +52,35 @@ class Traffic:
     last_store_bits: int  # what is still to write after the last tile finishes
     tile_count: int
     compute_cycles: int  # array cycles summed over the tiles of this mapping
+    spill_write_bits: int = 0  # partial sums written out between input-channel tiles
+    resident_output_bits: int = 0  # final outputs written into the on-chip activation buffer
+    onchip_bits: int = 0  # DRAM traffic avoided: the resident input's sweeps + resident output
 
     @property
     def dram_bits(self) -> int:
         return (self.input_read_bits + self.weight_read_bits + self.output_read_bits
                 + self.output_write_bits)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationIO:
+    """Where a layer's input comes from and its output goes (`mapping.keep_activations_on_chip`).
+
+    Attributes:
+        input_on_chip: the input tensor is resident in the activation (input) buffer: no DRAM
+            reads, no input-buffer capacity limit on the tiles (they are slices of it).
+        output_on_chip: the final outputs are requantized into the activation buffer, not
+            written to DRAM (partial-sum spills still go to DRAM).
+        final_output_bits: width of the final outputs written (to DRAM or on chip); None writes
+            them as partial sums (psum bits), as the authors' simulator does.
+    """
+
+    input_on_chip: bool = False
+    output_on_chip: bool = False
+    final_output_bits: int | None = None
+
+
+OFF_CHIP = ActivationIO()
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +274,8 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
                   objective: MappingObjective = MappingObjective.LATENCY, slack: float = 0.0,
                   weights: EnergyWeights = DRAM_BITS_ONLY,
                   full_width_tiles: bool = True,
-                  conventions: Conventions = PHYSICAL) -> tuple[Tiling, Traffic] | None:
+                  conventions: Conventions = PHYSICAL,
+                  io: ActivationIO = OFF_CHIP) -> tuple[Tiling, Traffic] | None:
     """The best mapping under `objective` (see `hwsim.hardware.arch.MappingObjective`).
 
     Latency of a mapping: max(compute, middle traffic / bandwidth) + (first-tile load +
@@ -258,14 +283,15 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
     the last store (those two cannot overlap compute). Energy: `weights` x the mapping's bits
     and cycles. With `full_width_tiles`, channel tiles narrower than the array (idle rows or
     columns) are considered only when no full-width tile fits the buffers. Final ties go to
-    fewer tiles, then loop order. `conventions` reproduce the authors' simulator.
+    fewer tiles, then loop order. `conventions` reproduce the authors' simulator; `io` says
+    whether the input and output stay on chip and at what width final outputs are written.
 
     Returns None when no tiling fits the buffers (the caller reports it).
     """
     pow2 = conventions.pow2_edge_tiles
     t = _candidate_grid(nest, pow2)
     tile = _tile_elems(nest, t, pow2)
-    fits = ((tile["input"] * bits.act <= caps.input_bits)
+    fits = (((tile["input"] * bits.act <= caps.input_bits) | io.input_on_chip)
             & (tile["weight"] * bits.wgt <= caps.weight_bits)
             & (tile["output"] * bits.psum <= caps.output_bits))
     if not fits.any():
@@ -295,10 +321,12 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
                             dtype=np.int64)[side_index.reshape(-1)]
         sweep_in = sweep_in // (nest.n * nest.c) * ext["n"] * ext["c"]
     weight_all = ext["k"] * ext["c"] * nest.r * nest.r
-    first_load = tile["input"] * bits.act + tile["weight"] * bits.wgt
+    final_bits = io.final_output_bits or bits.psum
+    first_load = (0 if io.input_on_chip else tile["input"] * bits.act) + tile["weight"] * bits.wgt
     if read_before_write:
         first_load = first_load + tile["output"] * bits.psum
-    edge_bits = first_load + tile["output"] * bits.psum  # exposed first load + last store
+    last_store = 0 if io.output_on_chip else tile["output"] * final_bits
+    edge_bits = first_load + last_store  # exposed first load + last store
     output_all = ext["n"] * ext["k"] * ext["p"] * ext["q"]
     on_chip_psum = output_all * (trip["c"] - 1) * bits.psum
     bw = bandwidth_bits_per_cycle
@@ -310,25 +338,34 @@ def search_tiling(nest: LoopNest, bits: OperandBits, caps: Capacities,
         rw[o] = _restream_factor(order, "weight", trip)
         writes[o] = output_all * _restream_factor(order, "output", trip)
         reads[o] = writes[o] if read_before_write else writes[o] - output_all
-        input_bits = sweep_in * rin[o] * bits.act
+        input_bits = 0 if io.input_on_chip else sweep_in * rin[o] * bits.act
         weight_bits = weight_all * rw[o] * bits.wgt
-        total[o] = input_bits + weight_bits + (writes[o] + reads[o]) * bits.psum
+        final_dram = 0 if io.output_on_chip else output_all * final_bits
+        spill_bits = (writes[o] - output_all) * bits.psum
+        total[o] = input_bits + weight_bits + spill_bits + final_dram + reads[o] * bits.psum
         middle = np.maximum(total[o] - edge_bits, 0)
         cycles[o] = (np.maximum(compute_cycles, -(-middle // bw)) + -(-edge_bits // bw))
         energy[o] = (weights.fixed + input_bits * weights.input_bit
                      + weight_bits * weights.weight_bit
-                     + writes[o] * bits.psum * weights.output_write_bit
+                     + (spill_bits + final_dram) * weights.output_write_bit
                      + reads[o] * bits.psum * weights.output_read_bit
                      + on_chip_psum * weights.psum_bit
                      + compute_cycles * weights.compute_cycle + cycles[o] * weights.cycle)
     o, i = _choose(objective, slack, cycles, energy, tiles)
     order = ALL_ORDERS[o]
     tiling = Tiling(int(t["n"][i]), int(t["pq"][i]), int(t["c"][i]), int(t["k"][i]), order)
-    traffic = Traffic(int(sweep_in[i] * rin[o, i] * bits.act),
+    input_sweeps = int(sweep_in[i] * rin[o, i] * bits.act)
+    outputs = int(output_all[i])
+    spills = (int(writes[o, i]) - outputs) * bits.psum
+    final_dram = 0 if io.output_on_chip else outputs * final_bits
+    resident = outputs * final_bits if io.output_on_chip else 0
+    traffic = Traffic(0 if io.input_on_chip else input_sweeps,
                       int(weight_all[i] * rw[o, i] * bits.wgt),
-                      int(reads[o, i]) * bits.psum, int(writes[o, i]) * bits.psum,
-                      int(first_load[i]), int(tile["output"][i] * bits.psum), int(tiles[i]),
-                      int(compute_cycles[i]))
+                      int(reads[o, i]) * bits.psum, spills + final_dram,
+                      int(first_load[i]), 0 if io.output_on_chip else int(tile["output"][i]
+                                                                           * final_bits),
+                      int(tiles[i]), int(compute_cycles[i]), spills, resident,
+                      (input_sweeps if io.input_on_chip else 0) + resident)
     return tiling, traffic
 
 

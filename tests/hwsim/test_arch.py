@@ -69,7 +69,9 @@ def test_16x16_is_the_same_technology_with_realistic_mapping(
         isca18_arch.buffers, isca18_arch.dram, isca18_arch.pe)
     assert arch.mapping == MappingPolicy(32, output_read_before_write=False,
                                          im2col_first_layer=True,
-                                         objective=MappingObjective.EDP)
+                                         objective=MappingObjective.EDP,
+                                         requantize_outputs=True,
+                                         keep_activations_on_chip=True, activation_bits=0)
     assert isca18_arch.mapping.objective is MappingObjective.LATENCY
     # Leakage is derived from the technology: 256 FUs and 112 KiB of SRAM through the clock.
     assert arch.technology is not None and isca18_arch.technology is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -16,6 +18,15 @@ NET = resnet_cifar_network(14)  # 5 gated blocks, 2 of them downsampling
 def decisions(rows):
     bits = np.array(rows, dtype=np.int16)
     return Decisions(bits, bits.copy())
+
+
+@pytest.fixture
+def arch_16x16(arch_16x16):
+    """Every layer costed on its own (activations through DRAM at partial-sum width), so the
+    semantics below add up layer by layer; on-chip activations are tested in test_activations."""
+    mapping = dataclasses.replace(arch_16x16.mapping, keep_activations_on_chip=False,
+                                  requantize_outputs=False)
+    return dataclasses.replace(arch_16x16, mapping=mapping)
 
 
 def test_skipped_input_pays_only_what_still_runs(arch_16x16):
