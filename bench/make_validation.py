@@ -144,8 +144,11 @@ def lenet_residuals(arch: ArchConfig, result: SimulationResult) -> list[str]:
         f"`output_read_before_write: true` mirrors the authors' simulator, which reads every "
         f"output tile from DRAM before writing it (32-bit partial sums), even on the first "
         f"pass; a real design would not (bitfusion_16x16.yaml does not).",
-        "- Stall cycles are the authors' max(0, memory - compute) plus first-load and last-store "
-        "latency; our per-layer fill and drain (rows + cols - 2 = 46 cycles) is included in ours.",
+        "- Stall cycles: ours are total - compute, total = max(compute, (DRAM bits - first load "
+        "- last store) / bandwidth) + (first load + last store) / bandwidth + fill and drain "
+        "(rows + cols - 2 = 46 cycles per layer), or, for a small layer loaded whole, DRAM "
+        "bits / bandwidth + compute + fill and drain; the authors' are max(0, memory - compute) "
+        "plus first-load and last-store latency.",
     ]
 
 
@@ -328,7 +331,12 @@ def scalesim_section() -> list[str]:
              f"with a training job; both tools under `nice`). Setup: {setup['array']} array, "
              f"{setup['sram_kib']} KiB SRAMs, bandwidth {setup['bandwidth']} (stall-free), "
              f"8-bit operands, batch 1; hwsim on {setup['hwsim_archs']}. SCALE-Sim's "
-             "\"Total Cycles\" (initial prefetch excluded) against our compute cycles.", ""]
+             "\"Total Cycles\" (initial prefetch excluded) against our compute cycles. The hwsim "
+             "side from the command line, no YAML edits: `python -m hwsim run --arch "
+             "arch_configs/systolic8_16x16_os.yaml --topology "
+             "bench/data/topologies/resnet20_cifar.csv --act-bits 8 --wgt-bits 8 --set "
+             "dram.bandwidth_bits_per_cycle=1099511627776` (a test holds it to the stored "
+             "figure).", ""]
             + _table(["network", "dataflow", "layers", "SCALE-Sim cycles", "hwsim cycles",
                       "error", "error, SCALE-Sim geometry", "mean abs layer error",
                       "max abs layer error", "SCALE-Sim s", "hwsim s", "faster",

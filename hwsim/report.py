@@ -75,8 +75,14 @@ def bits_distribution(summary: LayerSummary) -> str:
 
 
 def layer_rows(result: SimulationResult) -> list[dict[str, object]]:
-    """One row per layer with per-input means; the columns of layers.csv."""
+    """One row per layer; the columns of layers.csv.
+
+    Cycles are per group of `batch` consecutive inputs (at batch 1, per input): the layer's
+    share of the latency every input of the group sees, so they sum to the printed latency.
+    MACs, DRAM bytes and energies are per input (a group's cost split evenly).
+    """
     n = max(result.input_count, 1)
+    groups = max(-(-result.input_count // result.batch), 1)
     bricks = result.arch.fu_count * result.arch.pe.bricks_per_unit
     rows = []
     for s in result.layers:
@@ -85,9 +91,9 @@ def layer_rows(result: SimulationResult) -> list[dict[str, object]]:
         row = {"layer": s.layer.name, "kind": s.layer.kind.value, "block": s.block_name or "",
                "bits_distribution": bits_distribution(s),
                "macs_per_input": t["macs"] / n,
-               "compute_cycles_per_input": t["compute_cycles"] / n,
-               "stall_cycles_per_input": t["stall_cycles"] / n,
-               "total_cycles_per_input": cycles / n,
+               "compute_cycles_per_group": t["compute_cycles"] / groups,
+               "stall_cycles_per_group": t["stall_cycles"] / groups,
+               "total_cycles_per_group": cycles / groups,
                "brick_utilization": t["busy_bricks"] / (bricks * cycles) if cycles else 0.0,
                "fu_utilization": t["busy_fus"] / (result.arch.fu_count * cycles) if cycles else 0.0,
                "dram_bytes_per_input": t["dram_bits"] / 8 / n,
@@ -186,22 +192,26 @@ def _si(value: float) -> str:
     return f"{value:.0f}"
 
 
-def format_layer_table(rows: list[dict[str, object]]) -> str:
+def format_layer_table(rows: list[dict[str, object]], batch: int = 1) -> str:
+    """The per-layer table; a first line says what is per group and what per input."""
     headers = ["layer", "bits (share of inputs)", "MACs", "compute cyc", "stall cyc",
                "total cyc", "util brick", "util FU", "DRAM B", "E comp nJ", "E SRAM nJ",
                "E DRAM nJ", "E leak nJ"]
+    note = ("per input" if batch == 1 else
+            f"cycles per group of {batch} inputs (the latency each input sees); MACs, DRAM "
+            f"bytes and energy per input")
     body = []
     for r in rows:
         sram = (r["energy_input_sram_pj_per_input"] + r["energy_weight_sram_pj_per_input"]
                 + r["energy_output_sram_pj_per_input"])
         body.append([r["layer"], r["bits_distribution"], _si(r["macs_per_input"]),
-                     _si(r["compute_cycles_per_input"]), _si(r["stall_cycles_per_input"]),
-                     _si(r["total_cycles_per_input"]), f"{100 * r['brick_utilization']:.1f}%",
+                     _si(r["compute_cycles_per_group"]), _si(r["stall_cycles_per_group"]),
+                     _si(r["total_cycles_per_group"]), f"{100 * r['brick_utilization']:.1f}%",
                      f"{100 * r['fu_utilization']:.1f}%", _si(r["dram_bytes_per_input"]),
                      f"{r['energy_compute_pj_per_input'] / 1e3:.1f}", f"{sram / 1e3:.1f}",
                      f"{r['energy_dram_pj_per_input'] / 1e3:.1f}",
                      f"{r['energy_leakage_pj_per_input'] / 1e3:.1f}"])
-    return format_table(headers, body)
+    return f"per layer, {note}:\n" + format_table(headers, body)
 
 
 def _fraction(value: float | None) -> str:

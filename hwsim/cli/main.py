@@ -26,6 +26,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", required=True,
                    help="arch YAML, e.g. arch_configs/bitfusion_16x16.yaml")
     add_workload_arguments(p)
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="override an arch setting by its dotted YAML key (repeatable), e.g. "
+                        "--set dram.bandwidth_bits_per_cycle=1099511627776 for stall-free DRAM "
+                        "as SCALE-Sim's CALC mode")
     p.add_argument("--timing", choices=["analytic", "event"], default="analytic",
                    help="analytic (default, fast) or event-driven simpy model")
     p.add_argument("--out", help="directory for layers.csv, inputs.csv, summary.json")

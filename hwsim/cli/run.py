@@ -139,7 +139,7 @@ def build_summary(workload: Workload, result: SimulationResult,
 def run_command(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise HwsimError(f"--batch must be >= 1 (got {args.batch})")
-    arch = load_arch(args.arch)
+    arch = load_arch(args.arch, tuple(args.set))
     workload = load_workload(args)
     where = workload.source.get("path") or workload.source.get("name")
     result = _simulate(workload, workload.network, workload.decisions, arch, args, where)
@@ -154,7 +154,7 @@ def run_command(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=2))
     else:
         print(f"{result.network.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} FUs)")
-        print(format_layer_table(rows))
+        print(format_layer_table(rows, result.batch))
         print()
         print(format_summary(summary))
     return 0

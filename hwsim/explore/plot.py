@@ -26,7 +26,7 @@ from hwsim.errors import HwsimError
 PARETO_LABEL = "Pareto front"
 SWEEP_COLUMNS = ("point", "trace", "status", "latency_us_mean", "energy_uj_mean",
                  "area_total_mm2", "fu_count", "fu_utilization", "edp_uj_us")
-LAYER_COLUMNS = ("layer", "kind", "compute_cycles_per_input", "stall_cycles_per_input",
+LAYER_COLUMNS = ("layer", "kind", "compute_cycles_per_group", "stall_cycles_per_group",
                  "energy_compute_pj_per_input", "energy_input_sram_pj_per_input",
                  "energy_weight_sram_pj_per_input", "energy_output_sram_pj_per_input",
                  "energy_dram_pj_per_input", "energy_leakage_pj_per_input",
@@ -261,9 +261,9 @@ def plot_layers(rows: Sequence[dict[str, str]], title: str = "",
     figure = Figure(figsize=(max(10.0, 0.12 * len(shown) + 3), 7), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True)
     x = np.arange(len(shown))
-    _stack(top, x, [("compute", [float(r["compute_cycles_per_input"]) for r in shown]),
-                    ("stall", [float(r["stall_cycles_per_input"]) for r in shown])])
-    top.set_ylabel("Cycles per input")
+    _stack(top, x, [("compute", [float(r["compute_cycles_per_group"]) for r in shown]),
+                    ("stall", [float(r["stall_cycles_per_group"]) for r in shown])])
+    top.set_ylabel("Cycles per group of inputs\n(per input at batch 1)")
     parts = [(label, [sum(float(r[f"energy_{c}_pj_per_input"]) for c in columns) / 1e6
                       for r in shown]) for label, columns in _ENERGY_PARTS]
     _stack(bottom, x, parts)

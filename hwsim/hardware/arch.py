@@ -6,6 +6,7 @@ The dataclasses below are the contract used by the timing and energy models. `lo
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import os
@@ -13,6 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import yaml
+
+from hwsim.errors import ConfigError
 from hwsim.hardware.technology import (
     TECHNOLOGY_SPEC,
     Technology,
@@ -413,13 +417,50 @@ def arch_from_dict(data: Any, where: str) -> ArchConfig:
     return _arch_from_clean(validate(data, _ARCH_SPEC, where))
 
 
-def load_arch(path: str | os.PathLike[str]) -> ArchConfig:
-    """Read and validate an architecture YAML file.
+def load_arch(path: str | os.PathLike[str],
+              overrides: tuple[str, ...] = ()) -> ArchConfig:
+    """Read and validate an architecture YAML file, with `KEY=VALUE` overrides applied first.
+
+    Overrides use the YAML's dotted keys and YAML values (`dram.bandwidth_bits_per_cycle=1e12`
+    is a string, write the integer); the result is validated like the file itself.
 
     Raises:
-        ConfigError: the file is missing or malformed, or any value is invalid.
+        ConfigError: the file is missing or malformed, an override is not `KEY=VALUE` or names
+            no place in the file, or any value is invalid.
     """
-    return arch_from_dict(load_yaml(path), where=str(path))
+    data = load_yaml(path)
+    where = str(path)
+    if overrides:
+        data = apply_overrides(data, overrides, where)
+        where = f"{path} with --set {' '.join(overrides)}"
+    return arch_from_dict(data, where=where)
+
+
+def apply_overrides(data: Any, overrides: tuple[str, ...], where: str) -> Any:
+    """A copy of YAML-shaped `data` with each `dotted.key=value` set (value parsed as YAML)."""
+    data = copy.deepcopy(data)
+    for item in overrides:
+        key, sep, text_value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE with a dotted key of "
+                              f"{where}, e.g. dram.bandwidth_bits_per_cycle=256")
+        try:
+            value = yaml.safe_load(text_value)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"--set {item!r}: the value is not a YAML scalar ({err})") from None
+        node = data
+        *parents, leaf = key.strip().split(".")
+        for depth, part in enumerate(parents):
+            if not isinstance(node, dict) or part not in node:
+                known = ", ".join(map(str, node)) if isinstance(node, dict) else "(a value)"
+                raise ConfigError(f"--set {item!r}: {where} has no "
+                                  f"{'.'.join(parents[:depth + 1])!r}; its keys there: {known}")
+            node = node[part]
+        if not isinstance(node, dict):
+            raise ConfigError(f"--set {item!r}: {'.'.join(parents)!r} in {where} is a value, "
+                              "not a section")
+        node[leaf] = value  # unknown leaves are reported by validation, with a did-you-mean
+    return data
 
 
 def _buffer_to_dict(buffer: BufferConfig) -> dict[str, Any]:

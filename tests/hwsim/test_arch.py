@@ -301,3 +301,32 @@ def test_bad_mapping_policy_is_one_clear_line(tmp_path, mapping, message) -> Non
                           capture_output=True, text=True, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert f"{path}: {message}" in done.stderr
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ("dram.bandwith=5", "with --set dram.bandwith=5: dram.bandwith: unknown key"),
+    ("dramx.bw=5", "--set 'dramx.bw=5': arch_configs/bitfusion_16x16.yaml has no 'dramx'"),
+    ("novalue", "--set 'novalue': expected KEY=VALUE"),
+    ("dram.bandwidth_bits_per_cycle.x=1", "is a value, not a section"),
+    ("array.rows=0", "array.rows: must be a positive integer (got 0)"),
+])
+def test_set_overrides_fail_in_one_line(override: str, message: str) -> None:
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "hwsim", "run", "--arch",
+                           "arch_configs/bitfusion_16x16.yaml", "--benchmark", "lenet5",
+                           "--set", override], cwd=repo, capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert message in done.stderr
+
+
+def test_set_overrides_apply_before_validation() -> None:
+    from hwsim.hardware.arch import load_arch
+
+    repo = Path(__file__).resolve().parents[2]
+    arch = load_arch(repo / "arch_configs" / "bitfusion_16x16.yaml",
+                     ("array.rows=8", "mapping.objective=latency"))
+    assert arch.array.rows == 8 and arch.mapping.objective is MappingObjective.LATENCY

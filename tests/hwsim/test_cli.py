@@ -50,14 +50,21 @@ def test_run_writes_the_three_files_with_units(tmp_path, capsys, small_trace):
     assert "per input (60 inputs" in stdout
 
 
-def test_per_input_latencies_match_the_layer_table(tmp_path, capsys, small_trace):
+@pytest.mark.parametrize("batch", ["1", "8"])
+def test_per_input_latencies_match_the_layer_table(tmp_path, capsys, small_trace, batch):
+    """Layer cycles are per group of `batch` inputs: they add up to the latency each input
+    sees, and the text table says so."""
     out = tmp_path / "out"
-    run_cli(capsys, "run", "--arch", ARCH, "--trace", str(small_trace), "--out", str(out))
+    _, stdout, _ = run_cli(capsys, "run", "--arch", ARCH, "--trace", str(small_trace), "--out",
+                           str(out), "--batch", batch)
     with open(out / "inputs.csv") as handle:
         latencies = [float(r["latency_cycles"]) for r in csv.DictReader(handle)]
     with open(out / "layers.csv") as handle:
-        per_layer = sum(float(r["total_cycles_per_input"]) for r in csv.DictReader(handle))
-    assert sum(latencies) / len(latencies) == pytest.approx(per_layer)
+        per_layer = sum(float(r["total_cycles_per_group"]) for r in csv.DictReader(handle))
+    groups = latencies[::int(batch)]  # every input of a group sees the group's latency
+    assert sum(groups) / len(groups) == pytest.approx(per_layer)
+    expected = "per layer, per input:" if batch == "1" else "cycles per group of 8 inputs"
+    assert expected in stdout
 
 
 def test_json_format_and_batch(capsys, small_trace):

@@ -98,3 +98,23 @@ def test_stored_hwsim_figures_match_the_current_code(rows, dataflow):
     stored = {r["layer"]: int(r["hwsim_cycles"]) for r in rows
               if r["network"] == "resnet20_cifar" and r["dataflow"] == dataflow}
     assert {s.layer.name: int(s.totals["compute_cycles"]) for s in result.layers} == stored
+
+
+def test_the_stall_free_comparison_is_reproducible_from_the_cli(capsys) -> None:
+    """`--set dram.bandwidth_bits_per_cycle=2^40` is SCALE-Sim's CALC mode, no YAML edits."""
+    from hwsim.cli.main import main
+
+    repo = Path(__file__).resolve().parents[2]
+    stored = json.loads((repo / "bench" / "data" / "scalesim_comparison.json").read_text())
+    row = next(r for r in stored["networks"]
+               if r["network"] == "resnet20_cifar" and r["dataflow"] == "os")
+    code = main(["run", "--arch", str(repo / "arch_configs" / "systolic8_16x16_os.yaml"),
+                 "--topology", str(repo / "bench" / "data" / "topologies" / "resnet20_cifar.csv"),
+                 "--act-bits", "8", "--wgt-bits", "8", "--format", "json", "--no-progress",
+                 "--set", f"dram.bandwidth_bits_per_cycle={1 << 40}"])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    cycles = summary["per_input"]["latency_cycles_mean"]
+    assert cycles == pytest.approx(row["scalesim_cycles"], rel=0.03)  # SCALE-Sim's own figure
+    assert cycles == pytest.approx(row["hwsim_cycles"], rel=0.001)  # as stored by the bench
+    assert summary["arch"]["dram"]["bandwidth_bits_per_cycle"] == 1 << 40
