@@ -166,7 +166,7 @@ def write_outputs(out_dir: str | os.PathLike[str], files: dict[str, Callable[[],
 
 
 def json_text(data: dict) -> str:
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+    return json.dumps(data, indent=2, sort_keys=False, allow_nan=False) + "\n"
 
 
 def csv_rows_text(rows: list[dict[str, object]]) -> str:

@@ -354,12 +354,45 @@ def equal_to(expected: Any, why: str = "") -> Check:
 # --- reading YAML ------------------------------------------------------------------------------
 
 
+MAX_YAML_DEPTH = 64  # nesting levels; hwsim's own files use at most 4
+MAX_YAML_NODES = 100_000  # values after expanding aliases (a 600-byte alias bomb has 10^9)
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans (only true/false) and no duplicate keys.
+    """SafeLoader with YAML 1.2 booleans (only true/false), no duplicate keys, bounded nesting
+    and a bounded size once aliases are expanded (so an alias bomb fails at once).
 
     YAML 1.1 reads `yes`, `no`, `on`, `off` as booleans, which hides typos in strings and lets
     `double_buffered: yes` pass; here they stay strings and the bool checks reject them.
     """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> yaml.Node:
+        self._depth += 1
+        try:
+            if self._depth > MAX_YAML_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_YAML_DEPTH} levels",
+                    self.peek_event().start_mark)
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) not in self._sizes:
+            children: list[yaml.Node] = []
+            if isinstance(node, yaml.MappingNode):
+                children = [part for pair in node.value for part in pair]
+            elif isinstance(node, yaml.SequenceNode):
+                children = list(node.value)
+            self._sizes[id(node)] = 1 + sum(self._sizes.get(id(c), 1) for c in children)
+            if self._sizes[id(node)] > MAX_YAML_NODES:
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_YAML_NODES:,} values once aliases are "
+                    "expanded (an alias bomb?); write the values out", node.start_mark)
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}

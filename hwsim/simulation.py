@@ -226,6 +226,8 @@ def simulate_network(network: Network, decisions: Decisions, arch: ArchConfig, b
     """
     if batch < 1:
         raise MappingError(f"batch must be >= 1 (got {batch})")
+    if decisions.count == 0:
+        raise MappingError("no inputs to simulate (the workload has none)")
     n = decisions.count
     groups = np.arange(n) // batch
     group_count = int(groups[-1]) + 1 if n else 0

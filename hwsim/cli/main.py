@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from hwsim import __version__
 from hwsim.cli.run import add_workload_arguments
@@ -53,12 +55,20 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="output trace (.jsonl or .jsonl.gz)")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors on one line (exit 2), like every other hwsim error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"error: {self.prog}: {message}; see "
+                                  f"'{self.prog} --help'\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m hwsim",
         description="Trace-driven simulator of a Bit Fusion-style accelerator.")
     parser.add_argument("--version", action="version", version=f"hwsim {__version__}")
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_run(sub)
     _add_validate(sub)
     _add_synth(sub)
@@ -88,9 +98,18 @@ def one_line(message: str) -> str:
     return " | ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
+def _tolerant_streams() -> None:
+    """Never fail on a character the terminal cannot encode (a non-ASCII arch name)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    _tolerant_streams()
     try:
+        args = build_parser().parse_args(argv)
         return _dispatch(args)
     except HwsimError as err:
         print(f"error: {one_line(str(err))}", file=sys.stderr)
@@ -98,3 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (e.g. `| head`) stopped reading: end quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+        return 0

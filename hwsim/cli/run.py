@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -45,6 +44,10 @@ class Workload:
     source: dict
 
 
+MAX_STATIC_INPUTS = 10_000_000
+MAX_BATCH = 1 << 20
+
+
 def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
     """--trace | --benchmark | --topology (+ --act-bits/--wgt-bits), --inputs and --batch."""
     source = parser.add_mutually_exclusive_group(required=True)
@@ -68,6 +71,9 @@ def load_workload(args: argparse.Namespace) -> Workload:
         from hwsim.workload.trace import header_to_dict, load_trace
 
         trace = load_trace(args.trace, progress=_show_progress(args))
+        if trace.num_inputs == 0:
+            raise HwsimError(f"{args.trace}: the trace has no input records, so there is "
+                             "nothing to simulate; export or synthesize at least one input")
         header = header_to_dict(trace.header)
         source = {"kind": "trace", "path": str(args.trace), "sha256": trace.sha256,
                   "model": header["model"], "cp": header["cp"]}
@@ -86,8 +92,9 @@ def load_workload(args: argparse.Namespace) -> Workload:
         network = load_scalesim_topology(args.topology, args.act_bits, args.wgt_bits)
         source = {"kind": "topology", "path": str(args.topology)}
     n = args.inputs
-    if n < 1:
-        raise HwsimError(f"--inputs must be >= 1 (got {n})")
+    if not 1 <= n <= MAX_STATIC_INPUTS:
+        raise HwsimError(f"--inputs must be in 1..{MAX_STATIC_INPUTS:,} (got {n}); a static "
+                         "network costs the same for every input, so a few suffice")
     missing = np.full(n, -1, dtype=np.int64)
     return Workload(network, Decisions.static(n), np.arange(n), missing, missing, source)
 
@@ -137,8 +144,8 @@ def build_summary(workload: Workload, result: SimulationResult,
 
 
 def run_command(args: argparse.Namespace) -> int:
-    if args.batch < 1:
-        raise HwsimError(f"--batch must be >= 1 (got {args.batch})")
+    if not 1 <= args.batch <= MAX_BATCH:
+        raise HwsimError(f"--batch must be in 1..{MAX_BATCH:,} (got {args.batch})")
     arch = load_arch(args.arch, tuple(args.set))
     workload = load_workload(args)
     where = workload.source.get("path") or workload.source.get("name")
@@ -151,7 +158,7 @@ def run_command(args: argparse.Namespace) -> int:
                                  "inputs.csv": lambda: columns_csv_text(columns),
                                  "summary.json": lambda: json_text(summary)})
     if args.format == "json":
-        print(json.dumps(summary, indent=2))
+        print(json_text(summary), end="")
     else:
         print(f"{result.network.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} FUs)")
         print(format_layer_table(rows, result.batch))
@@ -185,6 +192,10 @@ def synth_command(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.cp <= 1.0:
         raise HwsimError(f"--cp must be a fraction in [0, 1] (got {args.cp})")
+    if not 0 <= args.seed < 1 << 63:
+        raise HwsimError(f"--seed must be an integer in 0..2^63-1 (got {args.seed})")
+    if not 1 <= args.inputs <= MAX_STATIC_INPUTS:
+        raise HwsimError(f"--inputs must be in 1..{MAX_STATIC_INPUTS:,} (got {args.inputs})")
     header = write_synthetic_trace(args.out, args.depth, args.inputs, args.cp, args.seed,
                                    input_size=args.input_size, in_channels=args.in_channels)
     print(f"wrote {args.out}: {header.num_inputs} inputs, {len(header.network.blocks)} gated "

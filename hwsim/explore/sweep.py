@@ -108,6 +108,9 @@ def _cached_trace(ref: TraceRef) -> Any:
     from hwsim.workload.trace import load_trace
 
     trace = load_trace(ref.path)
+    if trace.num_inputs == 0:
+        raise TraceError(f"{ref.path}: the trace has no input records, so there is nothing "
+                         "to simulate; export or synthesize at least one input")
     if trace.sha256 != ref.sha256:
         raise TraceError(f"{ref.path}:1: the file changed since the sweep started (or this "
                          "worker sees another file); re-run the sweep")

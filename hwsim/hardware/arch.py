@@ -32,11 +32,8 @@ from hwsim.schema import (
     equal_to,
     int_between,
     load_yaml,
-    non_negative_number,
     number_between,
     one_of,
-    positive_int,
-    positive_number,
     text,
     validate,
 )
@@ -310,28 +307,35 @@ def _slack_rule(clean: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
                clean["latency_slack"])
 
 
-_SRAM_ENERGY = Section({"read": Field(non_negative_number), "write": Field(non_negative_number)})
+# Upper bounds keep every product of the cost model finite and inside int64.
+MAX_ARRAY_SIDE = 1 << 16
+MAX_BYTES = 1 << 40
+MAX_PJ = 1e6  # per bit or per cycle: well above any technology
+_PJ = number_between(0.0, MAX_PJ)
+_SRAM_ENERGY = Section({"read": Field(_PJ), "write": Field(_PJ)})
 
 _ARCH_SPEC = dataclass_section(ArchConfig, {
     "schema_version": Field(equal_to(ARCH_SCHEMA_VERSION, "the only version this hwsim reads")),
     "name": Field(text),
     "description": Field(text, required=False),
-    "frequency_mhz": Field(positive_number),
+    "frequency_mhz": Field(number_between(1e-3, 1e6)),
     "array": dataclass_section(ArrayConfig, {
-        "rows": Field(positive_int), "cols": Field(positive_int),
+        "rows": Field(int_between(1, MAX_ARRAY_SIDE)),
+        "cols": Field(int_between(1, MAX_ARRAY_SIDE)),
         "dataflow": Field(one_of(*(flow.value for flow in Dataflow)))}),
     "pe": dataclass_section(PeConfig, {
         "kind": Field(one_of(*(kind.value for kind in PeKind))),
         "brick_bits": Field(one_of(1, 2, 4)),
-        "bricks_per_unit": Field(positive_int),
-        "spatial_max_bits": Field(positive_int),
-        "temporal_max_bits": Field(positive_int),
+        "bricks_per_unit": Field(int_between(1, 1 << 12)),
+        "spatial_max_bits": Field(int_between(1, 64)),
+        "temporal_max_bits": Field(int_between(1, 64)),
         "multiplier_bits": Field(int_between(1, 64)),
     }, rules=(_pe_rule,)),
     "buffers": Section({name: dataclass_section(BufferConfig, {
-        "size_bytes": Field(positive_int), "double_buffered": Field(boolean)})
+        "size_bytes": Field(int_between(1, MAX_BYTES)), "double_buffered": Field(boolean)})
         for name in _BUFFER_NAMES}),
-    "dram": dataclass_section(DramConfig, {"bandwidth_bits_per_cycle": Field(positive_int)}),
+    "dram": dataclass_section(DramConfig, {
+        "bandwidth_bits_per_cycle": Field(int_between(1, MAX_BYTES))}),
     "mapping": dataclass_section(MappingPolicy, {
         "psum_bits": Field(int_between(8, 64)),
         "output_read_before_write": Field(boolean),
@@ -349,15 +353,15 @@ _ARCH_SPEC = dataclass_section(ArchConfig, {
     }, rules=(_slack_rule,)),
     "energy": dataclass_section(EnergyTable, {
         "source": Field(text),
-        "compute_pj_per_fu_cycle": Field(non_negative_number),
+        "compute_pj_per_fu_cycle": Field(_PJ),
         "sram_pj_per_bit": Section({name: _SRAM_ENERGY for name in _BUFFER_NAMES}),
-        "dram_pj_per_bit": Field(non_negative_number),
-        "leakage_pj_per_cycle": Field(non_negative_number),
+        "dram_pj_per_bit": Field(_PJ),
+        "leakage_pj_per_cycle": Field(number_between(0.0, MAX_PJ * MAX_ARRAY_SIDE)),
         "leakage_source": Field(text),
     }, rules=(_energy_rule,)),
     "area": dataclass_section(AreaTable, {
-        "fu_um2": Field(positive_number),
-        "sram_um2_per_kib": Field(positive_number),
+        "fu_um2": Field(number_between(1e-6, 1e12)),
+        "sram_um2_per_kib": Field(number_between(1e-6, 1e12)),
         "source": Field(text),
     }),
     "technology": TECHNOLOGY_SPEC,

@@ -193,17 +193,24 @@ def network_problems(network: Network) -> list[str]:
     return problems
 
 
+# Bounds that keep every product of the cost model inside int64 (channels^2 x area x batch).
+LAYER_LIMITS = {"in_channels": 1 << 20, "out_channels": 1 << 20, "input_height": 1 << 15,
+                "input_width": 1 << 15, "kernel": 1 << 8, "stride": 1 << 8}
+MAX_PADDING = 1 << 8
+
+
 def _layer_problems(layer: Layer, key: str, num_blocks: int) -> list[str]:
     if not isinstance(layer, Layer) or not isinstance(layer.kind, LayerKind):
         return [f"{key}: must be an hwsim.workload.layer.Layer with a LayerKind"]
     problems = [] if isinstance(layer.name, str) and layer.name else [f"{key}.name: empty"]
-    for field in ("in_channels", "out_channels", "input_height", "input_width", "kernel",
-                  "stride"):
-        if not (is_int(getattr(layer, field)) and getattr(layer, field) > 0):
-            problems.append(f"{key}.{field}: must be a positive integer "
-                            f"(got {show_value(getattr(layer, field))})")
-    if not (is_int(layer.padding) and layer.padding >= 0):
-        problems.append(f"{key}.padding: must be a non-negative integer")
+    for field, limit in LAYER_LIMITS.items():
+        value = getattr(layer, field)
+        if not (is_int(value) and 0 < value <= limit):
+            problems.append(f"{key}.{field}: must be an integer in 1..{limit} "
+                            f"(got {show_value(value)})")
+    if not (is_int(layer.padding) and 0 <= layer.padding <= MAX_PADDING):
+        problems.append(f"{key}.padding: must be an integer in 0..{MAX_PADDING} "
+                        f"(got {show_value(layer.padding)})")
     if not problems and (layer.output_height < 1 or layer.output_width < 1):
         problems.append(f"{key}: the kernel does not fit the padded input")
     flat = (layer.input_height, layer.input_width, layer.kernel, layer.stride, layer.padding)

@@ -129,26 +129,30 @@ def _delete(data: dict[str, Any], dotted: str) -> None:
 
 
 BAD_VALUES = [
-    ("array.rows", 0, r"array\.rows: must be a positive integer \(got 0\)"),
-    ("array.cols", -3, r"array\.cols: must be a positive integer \(got -3\)"),
-    ("array.rows", "16", r"array\.rows: must be a positive integer \(got '16'\)"),
-    ("array.rows", 16.0, r"array\.rows: must be a positive integer \(got 16\.0\)"),
-    ("array.rows", True, r"array\.rows: must be a positive integer \(got true\)"),
+    ("array.rows", 0, r"array\.rows: must be an integer in 1\.\.65536 \(got 0\)"),
+    ("array.cols", -3, r"array\.cols: must be an integer in 1\.\.65536 \(got -3\)"),
+    ("array.rows", "16", r"array\.rows: must be an integer in 1\.\.65536 \(got '16'\)"),
+    ("array.rows", 16.0, r"array\.rows: must be an integer in 1\.\.65536 \(got 16\.0\)"),
+    ("array.rows", True, r"array\.rows: must be an integer in 1\.\.65536 \(got true\)"),
     ("array", [16, 32], r"array: must be a mapping of keys to values \(got \[16, 32\]\)"),
     ("buffers.input.size_bytes", -1,
-     r"buffers\.input\.size_bytes: must be a positive integer \(got -1\)"),
+     r"buffers\.input\.size_bytes: must be an integer in 1\.\.1099511627776 \(got -1\)"),
     ("buffers.weight.double_buffered", 1,
      r"buffers\.weight\.double_buffered: must be true or false \(got 1\)"),
     ("mapping.output_read_before_write", "yes",
      r"mapping\.output_read_before_write: must be true or false \(got 'yes'\)"),
-    ("dram.bandwidth_bits_per_cycle", 0, r"dram\.bandwidth_bits_per_cycle: must be a positive"),
-    ("frequency_mhz", 0, r"frequency_mhz: must be a number > 0 \(got 0\)"),
-    ("frequency_mhz", True, r"frequency_mhz: must be a number > 0 \(got true\)"),
-    ("energy.dram_pj_per_bit", -1.0, r"energy\.dram_pj_per_bit: must be a number >= 0"),
+    ("dram.bandwidth_bits_per_cycle", 0,
+     r"dram\.bandwidth_bits_per_cycle: must be an integer in 1\.\."),
+    ("frequency_mhz", 0, r"frequency_mhz: must be a number in 0\.001\.\.1000000\.0 \(got 0\)"),
+    ("frequency_mhz", True, r"frequency_mhz: must be a number in 0\.001\.\.1000000\.0"),
+    ("energy.dram_pj_per_bit", -1.0, r"energy\.dram_pj_per_bit: must be a number in 0\.0\.\."),
     ("energy.sram_pj_per_bit.output.write", -0.1,
-     r"energy\.sram_pj_per_bit\.output\.write: must be a number >= 0 \(got -0\.1\)"),
+     r"energy\.sram_pj_per_bit\.output\.write: must be a number in 0\.0\.\.1000000\.0 "
+     r"\(got -0\.1\)"),
     ("energy.source", "", r"energy\.source: must be a non-empty string \(got ''\)"),
-    ("area.fu_um2", 0, r"area\.fu_um2: must be a number > 0"),
+    ("area.fu_um2", 0, r"area\.fu_um2: must be a number in 1e-06\.\."),
+    ("array.cols", 10**30, r"array\.cols: must be an integer in 1\.\.65536"),
+    ("energy.dram_pj_per_bit", 1e308, r"energy\.dram_pj_per_bit: must be a number in 0\.0\.\."),
     ("pe.kind", "bitfusoin", r"pe\.kind: must be one of 'bitfusion', 'fixed', 'bit_serial'; "
      r"did you mean 'bitfusion'\? \(got 'bitfusoin'\)"),
     ("pe.brick_bits", 3, r"pe\.brick_bits: must be one of 1, 2, 4 \(got 3\)"),
@@ -251,10 +255,11 @@ def test_every_problem_is_listed_once(isca18_arch: ArchConfig,
     assert lines == [
         f"  {path}: extra: unknown key; expected one of: schema_version, name, description, "
         "frequency_mhz, array, pe, buffers, dram, mapping, energy, area, technology",
-        f"  {path}: array.rows: must be a positive integer (got 0)",
-        f"  {path}: array.cols: must be a positive integer (got -2)",
+        f"  {path}: array.rows: must be an integer in 1..65536 (got 0)",
+        f"  {path}: array.cols: must be an integer in 1..65536 (got -2)",
         f"  {path}: pe.kind: must be one of 'bitfusion', 'fixed', 'bit_serial' (got 'systolic')",
-        f"  {path}: buffers.weight.size_bytes: must be a positive integer (got '64KiB')",
+        f"  {path}: buffers.weight.size_bytes: must be an integer in 1..1099511627776 "
+        "(got '64KiB')",
     ]
 
 
@@ -308,7 +313,8 @@ def test_bad_mapping_policy_is_one_clear_line(tmp_path, mapping, message) -> Non
     ("dramx.bw=5", "--set 'dramx.bw=5': arch_configs/bitfusion_16x16.yaml has no 'dramx'"),
     ("novalue", "--set 'novalue': expected KEY=VALUE"),
     ("dram.bandwidth_bits_per_cycle.x=1", "is a value, not a section"),
-    ("array.rows=0", "array.rows: must be a positive integer (got 0)"),
+    ("array.rows=0", "array.rows: must be an integer in 1..65536 (got 0)"),
+    ("array.rows=1000000000000000000000000000000", "array.rows: must be an integer in 1..65536"),
 ])
 def test_set_overrides_fail_in_one_line(override: str, message: str) -> None:
     import subprocess

@@ -87,7 +87,7 @@ def test_bad_spec_lists_every_problem(write_yaml):
 
 
 def test_invalid_points_are_named_with_their_problem():
-    with pytest.raises(ConfigError, match=r"r0: array\.rows: must be a positive integer"):
+    with pytest.raises(ConfigError, match=r"r0: array\.rows: must be an integer in 1\.\.65536"):
         plan_sweep(ARCH, None, ["array.rows=0,16"], [])
 
 
