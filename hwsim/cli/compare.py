@@ -18,6 +18,7 @@ from hwsim.cost.timing import TimingKind
 from hwsim.errors import HwsimError, MappingError
 from hwsim.hardware.arch import ArchConfig, load_arch
 from hwsim.report import csv_rows_text, format_table, json_text, write_outputs
+from hwsim.shipped import resolve
 from hwsim.simulation import Decisions, SimulationResult, simulate_network
 from hwsim.workload.layer import Network
 
@@ -136,6 +137,7 @@ def _simulate(path: str, arch: ArchConfig, network: Network, decisions: Decision
 def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise HwsimError(f"--batch must be >= 1 (got {args.batch})")
+    args.arch = [str(resolve("arch", value, "--arch")) for value in args.arch]
     archs = [load_arch(path) for path in args.arch]  # every file validated before simulating
     workload = load_workload(args)
     results = [_simulate(path, arch, workload.network, workload.decisions, args)

@@ -20,13 +20,14 @@ from hwsim.errors import HwsimError
 EXIT_BAD_INPUT = 2
 # Commands whose modules are imported only when used (each has add_parser(sub) and run(args)).
 LAZY_COMMANDS: dict[str, str] = {"sweep": "hwsim.cli.sweep", "plot": "hwsim.cli.plot",
-                                 "compare": "hwsim.cli.compare"}
+                                 "compare": "hwsim.cli.compare", "list": "hwsim.cli.catalog"}
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="simulate a trace (or a static benchmark) on an arch")
-    p.add_argument("--arch", required=True,
-                   help="arch YAML, e.g. arch_configs/bitfusion_16x16.yaml")
+    p.add_argument("--arch", default="bitfusion_16x16",
+                   help="arch YAML, or the name of a shipped one (default: bitfusion_16x16; "
+                        "`hwsim list` shows them)")
     add_workload_arguments(p)
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                    help="override an arch setting by its dotted YAML key (repeatable), e.g. "

@@ -26,6 +26,7 @@ from hwsim.report import (
     mean_cycles,
     write_outputs,
 )
+from hwsim.shipped import resolve
 from hwsim.simulation import Decisions, SimulationResult, simulate_network, static_variant
 from hwsim.workload.layer import FULL, Network, Precision
 
@@ -51,7 +52,8 @@ MAX_BATCH = 1 << 20
 def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
     """--trace | --benchmark | --topology (+ --act-bits/--wgt-bits), --inputs and --batch."""
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--trace", help="hwsim trace (.jsonl or .jsonl.gz)")
+    source.add_argument("--trace", help="hwsim trace (.jsonl or .jsonl.gz), or the name of a "
+                                        "shipped one, e.g. resnet74_cp20 (`hwsim list`)")
     source.add_argument("--benchmark", help="a Bit Fusion benchmark network, e.g. lenet5")
     source.add_argument("--topology", help="a SCALE-Sim topology CSV (needs --act-bits/--wgt-bits)")
     parser.add_argument("--act-bits", type=int, help="activation bits for --topology")
@@ -68,6 +70,7 @@ def _show_progress(args: argparse.Namespace) -> bool:
 
 def load_workload(args: argparse.Namespace) -> Workload:
     if args.trace:
+        args.trace = str(resolve("trace", args.trace, "--trace"))
         from hwsim.workload.trace import header_to_dict, load_trace
 
         trace = load_trace(args.trace, progress=_show_progress(args))
@@ -146,7 +149,7 @@ def build_summary(workload: Workload, result: SimulationResult,
 def run_command(args: argparse.Namespace) -> int:
     if not 1 <= args.batch <= MAX_BATCH:
         raise HwsimError(f"--batch must be in 1..{MAX_BATCH:,} (got {args.batch})")
-    arch = load_arch(args.arch, tuple(args.set))
+    arch = load_arch(resolve("arch", args.arch, "--arch"), tuple(args.set))
     workload = load_workload(args)
     where = workload.source.get("path") or workload.source.get("name")
     result = _simulate(workload, workload.network, workload.decisions, arch, args, where)

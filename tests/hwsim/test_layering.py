@@ -10,8 +10,9 @@ import ast
 from pathlib import Path
 
 HWSIM = Path(__file__).resolve().parents[2] / "hwsim"
-RANKS = {"errors": 0, "schema": 0, "workload": 1, "hardware": 2, "mapping": 3, "cost": 4,
-         "simulation": 5, "report": 5, "explore": 6, "cli": 7, "__main__": 8, "__init__": 0}
+RANKS = {"errors": 0, "schema": 0, "shipped": 0, "workload": 1, "hardware": 2, "mapping": 3,
+         "cost": 4, "simulation": 5, "report": 5, "explore": 6, "cli": 7, "__main__": 8,
+         "__init__": 0}
 
 
 def _unit(module: str) -> str:
