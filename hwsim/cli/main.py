@@ -20,7 +20,8 @@ from hwsim.errors import HwsimError
 EXIT_BAD_INPUT = 2
 # Commands whose modules are imported only when used (each has add_parser(sub) and run(args)).
 LAZY_COMMANDS: dict[str, str] = {"sweep": "hwsim.cli.sweep", "plot": "hwsim.cli.plot",
-                                 "compare": "hwsim.cli.compare", "list": "hwsim.cli.catalog"}
+                                 "compare": "hwsim.cli.compare", "list": "hwsim.cli.catalog",
+                                 "cost-table": "hwsim.cli.cost_table"}
 
 
 def _add_run(sub: argparse._SubParsersAction) -> None:
