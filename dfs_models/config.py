@@ -18,6 +18,7 @@ from pathlib import Path
 
 import yaml
 
+from dfs_models.costs import CostModel
 from dfs_models.data import DatasetKind
 from dfs_models.errors import TrainConfigError
 
@@ -59,6 +60,9 @@ class TrainConfig:
         precision: `fp32`, or `bf16` autocast for the base stage only (a bf16 matmul has an
             8-bit mantissa, so it would make the 16- and 32-bit options indistinguishable).
         channels_last: NHWC memory format (faster convolutions on this CPU).
+        cost_model: what a decision costs in the alpha term and in the cp the dynamic sign
+            holds (`dfs_models.costs`): paper ((b/32)^2 per block), flops (per-block MACs),
+            energy or latency (from `cost_table`, an `hwsim cost-table` JSON).
         alpha: |alpha| of the cp loss term alpha * sum(mask * cost) (sum over gated blocks and
             samples); its sign is + when the batch cp is above `target_cp`, else -.
         gate_init_weight: weight of the gate_init term, a hinge on each gate's cross entropy
@@ -92,6 +96,8 @@ class TrainConfig:
     zero_init_residual: bool = False
     precision: Precision = Precision.FP32
     channels_last: bool = False
+    cost_model: CostModel = CostModel.PAPER
+    cost_table: str | None = None
     target_cp: float = 0.2
     alpha: float = 5e-6
     gate_init_weight: float = 1.0
@@ -160,6 +166,13 @@ def _check_ranges(cfg: TrainConfig) -> list[str]:
         problems.append(f"gate_init_prob: must be in (0, 1) (got {cfg.gate_init_prob})")
     if not 0.0 <= cfg.target_cp <= 1.0:
         problems.append(f"target_cp: must be in [0, 1] (got {cfg.target_cp})")
+    table_models = (CostModel.ENERGY, CostModel.LATENCY)
+    if cfg.cost_model in table_models and not cfg.cost_table:
+        problems.append(f"cost_table: required with cost_model {cfg.cost_model.value} (write "
+                        "one with `python -m hwsim cost-table --arch A --trace T --out FILE`)")
+    if cfg.cost_table and cfg.cost_model not in table_models:
+        problems.append(f"cost_table: only read with cost_model energy or latency (got "
+                        f"cost_model {cfg.cost_model.value}); remove it or change the model")
     if not cfg.gate_lr_scale > 0.0:
         problems.append(f"gate_lr_scale: must be > 0 (got {cfg.gate_lr_scale})")
     if not 0.0 <= cfg.warmup < 1.0:

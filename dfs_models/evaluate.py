@@ -22,6 +22,7 @@ class EvalResult:
     accuracy: float
     cp_paper: float
     cp_flop: float
+    cp_cost: float
     predictions: torch.Tensor
     decisions: torch.Tensor
 
@@ -33,7 +34,7 @@ def evaluate(model: DfsResNet, data: ImageSet, batch_size: int,
     """Run the inference path (eval mode, only chosen options) over every input of `data`."""
     was_training = model.training
     model.eval()
-    preds, decisions, paper, flop = [], [], [], []
+    preds, decisions, paper, flop, modelled = [], [], [], [], []
     starts = range(0, len(data), batch_size)
     bar = None
     if progress:
@@ -44,11 +45,12 @@ def evaluate(model: DfsResNet, data: ImageSet, batch_size: int,
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         logits, chosen = model.infer(x)
-        cp_paper, cp_flop = model.cp_of_decisions(chosen)
+        cp_paper, cp_flop, cp_cost = model.cp_of_decisions(chosen)
         preds.append(logits.argmax(dim=1).cpu())
         decisions.append(chosen.cpu())
         paper.append(cp_paper.cpu())
         flop.append(cp_flop.cpu())
+        modelled.append(cp_cost.cpu())
         if bar is not None:
             bar.update(x.shape[0])
     if bar is not None:
@@ -57,4 +59,5 @@ def evaluate(model: DfsResNet, data: ImageSet, batch_size: int,
     predictions = torch.cat(preds)
     accuracy = float((predictions == data.labels).float().mean())
     return EvalResult(len(data), accuracy, float(torch.cat(paper).mean()),
-                      float(torch.cat(flop).mean()), predictions, torch.cat(decisions))
+                      float(torch.cat(flop).mean()), float(torch.cat(modelled).mean()),
+                      predictions, torch.cat(decisions))

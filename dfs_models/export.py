@@ -37,7 +37,8 @@ def _header(model: DfsResNet, result: EvalResult, checkpoint: Path, dataset: Dat
     network = network_from_model(model)
     info = ModelInfo(network.name, f"{dataset.value}:{split.value}",
                      (spec.in_channels, spec.input_size, spec.input_size), SourceKind.TRAINED,
-                     checkpoint_sha256=sha256_file(checkpoint))
+                     checkpoint_sha256=sha256_file(checkpoint),
+                     cost_table_sha256=facts.get("cost_table_sha256"))
     target = facts.get("target_cp") if spec.gated else None
     cp = CpInfo(target=None if target is None else float(target),
                 measured=result.cp_paper if spec.gated else None,

@@ -62,6 +62,9 @@ class GateStats:
         cp_paper: mean of `cost` over blocks and samples (the paper's cp).
         cp_flop: MACs executed, weighted by (b/32)^2, over the full-precision network's MACs
             (always-full layers and gates at weight 1), mean over samples.
+        cp_cost: the fraction of the full-precision network's cost under the model's cost
+            model (`dfs_models.costs`; equals cp_paper for the paper's), mean over samples.
+            `cost` holds the per-block terms of the same model.
     """
 
     masks: torch.Tensor
@@ -69,6 +72,7 @@ class GateStats:
     cost: torch.Tensor
     cp_paper: torch.Tensor
     cp_flop: torch.Tensor
+    cp_cost: torch.Tensor
 
     @property
     def decisions(self) -> torch.Tensor:
@@ -139,6 +143,19 @@ class DfsResNet(nn.Module):
                              persistent=False)
         costs = [option_cost(b) for b in self.spec.options]
         self.register_buffer("option_costs", torch.tensor(costs), persistent=False)
+        self.cost_model = "paper"
+        self.fixed_cost = 0.0
+        self.register_buffer("block_costs", torch.tensor(costs).expand(len(gated), -1).clone(),
+                             persistent=False)
+
+    def set_block_costs(self, matrix: torch.Tensor, fixed: float, name: str) -> None:
+        """Use another cost model (`dfs_models.costs`): normalised (n_gated, n_options) costs
+        and the fixed share, so that the full-precision network costs 1."""
+        if tuple(matrix.shape) != tuple(self.block_costs.shape):
+            raise DfsError(f"cost matrix {tuple(matrix.shape)} does not fit the model's "
+                           f"{tuple(self.block_costs.shape)} (gated blocks x options)")
+        self.block_costs = matrix.to(self.block_costs.device, self.block_costs.dtype)
+        self.fixed_cost, self.cost_model = float(fixed), name
 
     def _features_in(self, x: torch.Tensor) -> torch.Tensor:
         return self.stem(x)
@@ -193,26 +210,31 @@ class DfsResNet(nn.Module):
             out[index] = part
         return out
 
-    def cp_of_decisions(self, decisions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-sample cp (paper, FLOP-weighted) of option indices (batch, n_gated)."""
+    def cp_of_decisions(self, decisions: torch.Tensor
+                        ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Per-sample cp (paper, FLOP-weighted, cost model) of option indices (batch, n_gated)."""
         if decisions.shape[1] == 0:
             ones = torch.ones(decisions.shape[0], device=decisions.device)
-            return ones, ones
+            return ones, ones, ones
         cost = self.option_costs[decisions]
         executed = self.fixed_macs + (cost.double() * self.block_macs).sum(dim=1)
-        return cost.mean(dim=1), (executed / self.total_macs).float()
+        blocks = torch.arange(decisions.shape[1], device=decisions.device)
+        modelled = self.fixed_cost + self.block_costs[blocks, decisions].mean(dim=1)
+        return cost.mean(dim=1), (executed / self.total_macs).float(), modelled
 
     def _stats(self, masks: list[torch.Tensor], probs: list[torch.Tensor], batch: int,
                device: torch.device) -> GateStats:
         if not masks:
             ones = torch.ones((), device=device)
             none = torch.zeros(batch, 0, 1, device=device)
-            return GateStats(none, none, torch.zeros(batch, 0, device=device), ones, ones)
+            return GateStats(none, none, torch.zeros(batch, 0, device=device), ones, ones, ones)
         stacked = torch.stack(masks, dim=1)
-        cost = (stacked * self.option_costs).sum(dim=2)
-        executed = self.fixed_macs + (cost.double() * self.block_macs).sum(dim=1)
+        paper = (stacked * self.option_costs).sum(dim=2)
+        executed = self.fixed_macs + (paper.double() * self.block_macs).sum(dim=1)
         cp_flop = (executed / self.total_macs).mean().float()
-        return GateStats(stacked, torch.stack(probs, dim=1), cost, cost.mean(), cp_flop)
+        cost = (stacked * self.block_costs).sum(dim=2)
+        return GateStats(stacked, torch.stack(probs, dim=1), cost, paper.mean(), cp_flop,
+                         self.fixed_cost + cost.mean())
 
 
 def _resnet(depth: int, spec: ModelSpec) -> DfsResNet:

@@ -38,6 +38,7 @@ from dfs_models.checkpoint import (
     spec_to_dict,
 )
 from dfs_models.config import LrSchedule, Precision, Stage, TrainConfig
+from dfs_models.costs import CostModel, flop_costs, table_costs
 from dfs_models.data import ImageSet, Split, augment, load_dataset, normalize
 from dfs_models.distributed import (
     DistContext,
@@ -60,15 +61,17 @@ class RunState:
     wall_s: float = 0.0
     history: list[dict] = field(default_factory=list)
     window: dict[str, float] = field(default_factory=lambda: {"loss": 0.0, "correct": 0.0,
-                                                              "seen": 0.0, "cp": 0.0, "n": 0.0})
+                                                              "seen": 0.0, "cp": 0.0,
+                                                              "cost": 0.0, "n": 0.0})
 
 
 def stage_loss(cfg: TrainConfig, model: DfsResNet, logits: torch.Tensor, labels: torch.Tensor,
                stats: GateStats, ctx: DistContext | None = None) -> torch.Tensor:
     """The training loss of `cfg.stage` (see module docstring).
 
-    Under DDP the sign of alpha comes from the cp of the whole global batch (every rank's share
-    averaged), so all ranks push the same way; a rank's own share would disagree near target.
+    The cp the sign compares with the target is the configured cost model's (`cp_cost`: the
+    paper's cp, or the FLOP, energy or latency fraction). Under DDP it is the cp of the whole
+    global batch (every rank's share averaged), so all ranks push the same way.
     """
     loss = F.cross_entropy(logits, labels)
     if cfg.stage is Stage.GATE_INIT:
@@ -77,7 +80,7 @@ def stage_loss(cfg: TrainConfig, model: DfsResNet, logits: torch.Tensor, labels:
         shortfall = F.relu(math.log(cfg.gate_init_prob) - log_full)
         loss = loss + cfg.gate_init_weight * shortfall.mean()
     elif cfg.stage is Stage.JOINT:
-        batch_cp = stats.cp_paper.detach()
+        batch_cp = stats.cp_cost.detach()
         if ctx is not None and ctx.distributed:
             batch_cp = global_mean(batch_cp)
         sign = 1.0 if float(batch_cp) > cfg.target_cp else -1.0
@@ -204,13 +207,23 @@ def _record(s: Session, run: RunState, final: bool) -> dict:
              "train_loss": w["loss"] / max(w["n"], 1),
              "train_acc": w["correct"] / max(w["seen"], 1),
              "train_cp_paper": w["cp"] / max(w["n"], 1),
+             "train_cp_cost": w.get("cost", 0.0) / max(w["n"], 1),
              "test_inputs": result.count, "test_acc": result.accuracy,
              "test_cp_paper": result.cp_paper, "test_cp_flop": result.cp_flop,
+             "test_cp_cost": result.cp_cost,
              "wall_s": round(run.wall_s, 1), "final": final}
     run.window = RunState().window
     run.history.append(entry)
     print(json.dumps(entry), file=sys.stderr, flush=True)
     return entry
+
+
+def _table_sha(cfg: TrainConfig) -> str | None:
+    if not cfg.cost_table:
+        return None
+    from dfs_models.checkpoint import sha256_file
+
+    return sha256_file(Path(cfg.cost_table))
 
 
 def _schedule(cfg: TrainConfig, train_count: int, ctx: DistContext) -> dict[str, object]:
@@ -227,8 +240,11 @@ def _schedule(cfg: TrainConfig, train_count: int, ctx: DistContext) -> dict[str,
             "weight_decay": cfg.weight_decay, "precision": cfg.precision.value,
             "channels_last": cfg.channels_last, "zero_init_residual": cfg.zero_init_residual,
             "alpha_abs": abs(cfg.alpha), "target_cp": cfg.target_cp,
-            "alpha_term": "sum over gated blocks and batch samples of mask * (b/32)^2",
-            "alpha_sign": "+ when batch cp_paper > target_cp else -"}
+            "alpha_term": "sum over gated blocks and batch samples of mask * block cost "
+                          "(the cost model's, normalised so the full network costs 1)",
+            "alpha_sign": "+ when the batch cp under cost_model > target_cp else -",
+            "cost_model": cfg.cost_model.value, "cost_table": cfg.cost_table,
+            "cost_table_sha256": _table_sha(cfg)}
 
 
 def write_metrics(s: Session, run: RunState, finished: bool) -> None:
@@ -246,6 +262,17 @@ def _data_dir(cfg: TrainConfig) -> Path | None:
     return Path(cfg.data_dir) if cfg.data_dir else None
 
 
+def _cost_model(cfg: TrainConfig, model: DfsResNet, data: ImageSet):
+    """The configured cost model's normalised block costs (None: the paper's, built in)."""
+    if not cfg.gated or cfg.cost_model is CostModel.PAPER:
+        return None
+    if cfg.cost_model is CostModel.FLOPS:
+        return flop_costs(model.spec.options, model.block_macs.tolist(), float(model.fixed_macs))
+    blocks = [name for name, _ in model.gated_blocks()]
+    return table_costs(Path(cfg.cost_table), cfg.cost_model, blocks, model.spec.options,
+                       (data.in_channels, data.input_size, data.input_size))
+
+
 def _open_session(cfg: TrainConfig, ctx: DistContext, resume: bool,
                   command: str) -> tuple[Session, RunState]:
     """Load data, build (or restore) the model and optimizer, wrap for DDP."""
@@ -258,7 +285,10 @@ def _open_session(cfg: TrainConfig, ctx: DistContext, resume: bool,
     last = Path(cfg.run_dir) / "last.pt"
     if cfg.init_from and not (resume and last.is_file()):
         load_backbone(model, Path(cfg.init_from))
+    costs = _cost_model(cfg, model, train_set)
     model.to(ctx.device)
+    if costs is not None:
+        model.set_block_costs(costs.matrix, costs.fixed, costs.model.value)
     if cfg.channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer, scheduler = _optimizer(cfg, _trainable(cfg, model))
@@ -305,7 +335,9 @@ def _finish(s: Session, run: RunState) -> None:
     facts = {"stage": s.cfg.stage.value, "dataset": s.cfg.dataset.value,
              "target_cp": s.cfg.target_cp if s.cfg.stage is Stage.JOINT else None,
              "test_acc": final["test_acc"], "test_cp_paper": final["test_cp_paper"],
-             "test_cp_flop": final["test_cp_flop"], "steps": run.step}
+             "test_cp_flop": final["test_cp_flop"], "steps": run.step,
+             "cost_model": s.cfg.cost_model.value, "test_cp_cost": final["test_cp_cost"],
+             "cost_table_sha256": _table_sha(s.cfg)}
     save_model(s.model, s.run_dir / "model.pt", facts)
     _save_state(s, run)
     write_metrics(s, run, finished=True)
@@ -367,6 +399,7 @@ def _accumulate(run: RunState, loss, logits, labels, stats: GateStats) -> None:
     w["correct"] += float((logits.argmax(dim=1) == labels).sum())
     w["seen"] += labels.shape[0]
     w["cp"] += float(stats.cp_paper.detach())
+    w["cost"] = w.get("cost", 0.0) + float(stats.cp_cost.detach())
     w["n"] += 1
 
 

@@ -41,7 +41,8 @@ _T = TypeVar("_T")
 _HEADER_KEYS = frozenset({"format", "version", "model", "options", "cp", "blocks", "layers",
                           "num_inputs"})
 _MODEL_KEYS = frozenset({"name", "dataset", "input_shape", "source", "checkpoint_sha256",
-                         "generator"})
+                         "generator", "cost_table_sha256"})
+_OPTIONAL_MODEL_KEYS = frozenset({"checkpoint_sha256", "generator", "cost_table_sha256"})
 _BITS_KEYS = frozenset({"act_bits", "wgt_bits"})
 _COMMON_LAYER_KEYS = frozenset({"name", "kind", "block", "precision", "first_layer"})
 _CONV_KEYS = _COMMON_LAYER_KEYS | {"in_channels", "out_channels", "input_size", "kernel",
@@ -96,7 +97,9 @@ def header_to_dict(header: TraceHeader) -> dict[str, object]:
         "version": FORMAT_VERSION,
         "model": {"name": model.name, "dataset": model.dataset,
                   "input_shape": list(model.input_shape), "source": model.source.value,
-                  "checkpoint_sha256": model.checkpoint_sha256, "generator": model.generator},
+                  "checkpoint_sha256": model.checkpoint_sha256, "generator": model.generator,
+                  **({"cost_table_sha256": model.cost_table_sha256}
+                     if model.cost_table_sha256 is not None else {})},
         "options": [_bits_to_dict(option) for option in network.options],
         "cp": {key: getattr(cp, key) for key in CP_KEYS},
         "blocks": list(network.blocks),
@@ -183,8 +186,7 @@ def _check_format(data: object, where: str) -> None:
 
 def _model_from_dict(obj: object, problems: list[str]) -> ModelInfo | None:
     before = len(problems)
-    fields = _Fields(obj, "model", _MODEL_KEYS, _MODEL_KEYS - {"checkpoint_sha256", "generator"},
-                     problems)
+    fields = _Fields(obj, "model", _MODEL_KEYS, _MODEL_KEYS - _OPTIONAL_MODEL_KEYS, problems)
     name, dataset = fields.get("name", "str"), fields.get("dataset", "str")
     shape = fields.get("input_shape", "list")
     source_value = fields.get("source", "str")
@@ -194,9 +196,10 @@ def _model_from_dict(obj: object, problems: list[str]) -> ModelInfo | None:
                               + ", ".join(s.value for s in SourceKind))
     digest = fields.get("checkpoint_sha256", "str", nullable=True)
     generator = fields.get("generator", "str", nullable=True)
+    table = fields.get("cost_table_sha256", "str", nullable=True)
     if len(problems) > before:
         return None
-    return ModelInfo(name, dataset, tuple(shape), source, digest, generator)
+    return ModelInfo(name, dataset, tuple(shape), source, digest, generator, table)
 
 
 def _cp_from_dict(obj: object, problems: list[str]) -> CpInfo | None:

@@ -67,6 +67,8 @@ class ModelInfo:
         input_shape: (channels, height, width) of one input.
         checkpoint_sha256: hex digest of the checkpoint; required when `source` is TRAINED.
         generator: for SYNTHETIC traces, the exact parameters that regenerate the file.
+        cost_table_sha256: hex digest of the `hwsim cost-table` the gates were trained against
+            (hardware-aware DFS); None for the paper's (b/32)^2 cost.
     """
 
     name: str
@@ -75,6 +77,7 @@ class ModelInfo:
     source: SourceKind
     checkpoint_sha256: str | None = None
     generator: str | None = None
+    cost_table_sha256: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.input_shape, list):
@@ -98,6 +101,9 @@ def _model_problems(model: ModelInfo) -> list[str]:
     if digest is None and model.source is SourceKind.TRAINED:
         problems.append("model.checkpoint_sha256: required when source is 'trained'; "
                         "record the sha256 of the checkpoint the decisions came from")
+    table = model.cost_table_sha256
+    if table is not None and not (isinstance(table, str) and _SHA256_HEX.fullmatch(table)):
+        problems.append("model.cost_table_sha256: must be 64 lowercase hex digits or null")
     if model.generator is not None and not isinstance(model.generator, str):
         problems.append("model.generator: must be a string or null")
     return problems

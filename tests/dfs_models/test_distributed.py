@@ -66,7 +66,7 @@ def _sign_worker(rank: int, world_size: int, port: int, tmp: str) -> None:
     cfg = tiny_config(Path(tmp), Path(tmp), target_cp=0.25, alpha=1.0)
     share = torch.tensor(0.1 if rank == 0 else 0.5)  # global mean 0.3 > 0.25
     cost = torch.ones(2, 3)
-    stats = GateStats(torch.zeros(2, 3, 2), torch.zeros(2, 3, 2), cost, share, share)
+    stats = GateStats(torch.zeros(2, 3, 2), torch.zeros(2, 3, 2), cost, share, share, share)
     logits, labels = torch.zeros(2, 10), torch.zeros(2, dtype=torch.long)
     plain = float(torch.nn.functional.cross_entropy(logits, labels))
     loss = train_module.stage_loss(cfg, None, logits, labels, stats, ctx)

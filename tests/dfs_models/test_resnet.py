@@ -99,10 +99,11 @@ def test_cp_definitions(tiny_spec: ModelSpec) -> None:
     model = build_model(tiny_spec)
     n_gated = len(model.gated_blocks())
     all_full = torch.full((2, n_gated), 3)
-    paper, flop = model.cp_of_decisions(all_full)
+    paper, flop, cost = model.cp_of_decisions(all_full)
     assert torch.allclose(paper, torch.ones(2)) and torch.allclose(flop, torch.ones(2))
+    assert torch.allclose(cost, paper)  # the paper's cost model by default
     all_skip = torch.zeros(1, n_gated, dtype=torch.long)
-    paper, flop = model.cp_of_decisions(all_skip)
+    paper, flop, _ = model.cp_of_decisions(all_skip)
     assert float(paper) == 0.0
     assert abs(float(flop) - model.fixed_macs / model.total_macs) < 1e-6
     eight = torch.ones(1, n_gated, dtype=torch.long)  # option 1 = 8 bits: (8/32)^2
@@ -110,8 +111,9 @@ def test_cp_definitions(tiny_spec: ModelSpec) -> None:
     # The forward's statistics agree with the decision-based figures.
     with torch.no_grad():
         _, stats = model(torch.randn(4, 1, 12, 12))
-    paper, flop = model.cp_of_decisions(stats.decisions)
+    paper, flop, cost = model.cp_of_decisions(stats.decisions)
     assert abs(float(stats.cp_paper) - float(paper.mean())) < 1e-6
+    assert abs(float(stats.cp_cost) - float(cost.mean())) < 1e-6
     assert abs(float(stats.cp_flop) - float(flop.mean())) < 1e-6
 
 
