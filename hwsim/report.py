@@ -8,9 +8,11 @@ otherwise; latency in cycles and microseconds at the arch's clock.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hwsim import __version__
 from hwsim.cost.energy import COMPONENTS
 from hwsim.errors import HwsimError
 from hwsim.simulation import LayerSummary, SimulationResult
@@ -137,32 +140,89 @@ def columns_csv_text(columns: dict[str, np.ndarray]) -> str:
     return buffer.getvalue()
 
 
-def write_outputs(out_dir: str | os.PathLike[str], files: dict[str, Callable[[], str]]) -> None:
-    """Render every file first, then write each to a temp file and rename them all into place.
+MANIFEST = "manifest.json"
+TEMP_PREFIX = ".hwsim-tmp-"
 
-    A failure while rendering or writing leaves no new file behind.
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process of this machine is still running."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
+
+
+def _remove_stale(out: Path, names: list[str]) -> None:
+    """Temporaries of interrupted runs: result-set folders whose writer is gone, and the hidden
+    per-file temporaries of earlier versions."""
+    for entry in out.iterdir():
+        if entry.name.startswith(TEMP_PREFIX) and entry.is_dir():
+            pid = entry.name[len(TEMP_PREFIX):].split("-", 1)[0]
+            if pid.isdigit() and not pid_alive(int(pid)):
+                shutil.rmtree(entry, ignore_errors=True)
+        elif any(entry.name.startswith(f".{name}.") for name in names) and entry.is_file():
+            entry.unlink(missing_ok=True)
+
+
+def write_outputs(out_dir: str | os.PathLike[str], files: dict[str, Callable[[], str]]) -> None:
+    """Write a result set as one unit: every file, then `manifest.json` (their sha256) last.
+
+    Everything is rendered before anything is written; the files go to a temporary folder in
+    `out_dir` first, so a failure (a full disk) leaves nothing new behind. The old manifest is
+    removed before the files are renamed into place and the new one is renamed last: a reader
+    that finds a manifest whose hashes match has a complete, unmixed set, even after a kill
+    between two renames. Temporaries of interrupted runs are removed by the next run.
     """
     out = Path(out_dir)
     try:
+        if out.exists() and not out.is_dir():
+            raise HwsimError(f"{out}: exists and is not a folder; --out names a folder for "
+                             f"{', '.join(files)}")
         out.mkdir(parents=True, exist_ok=True)
+        _remove_stale(out, [*files, MANIFEST])
         texts = {name: render() for name, render in files.items()}
-        temps = {}
+        manifest = {"format": "hwsim.result_set/1", "hwsim_version": __version__,
+                    "files": {name: hashlib.sha256(text.encode()).hexdigest()
+                              for name, text in texts.items()}}
+        texts[MANIFEST] = json_text(manifest)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", dir=out))
         try:
             for name, text in texts.items():
-                fd, tmp = tempfile.mkstemp(prefix=f".{name}.", dir=out)
-                with os.fdopen(fd, "w", newline="") as handle:
-                    handle.write(text)
-                temps[name] = tmp
-        except BaseException:
-            for tmp in temps.values():
-                Path(tmp).unlink(missing_ok=True)
-            raise
-        for name, tmp in temps.items():
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-            os.replace(tmp, out / name)
+                (tmp / name).write_text(text, newline="")
+                os.chmod(tmp / name, 0o644)  # results are meant to be shared
+            (out / MANIFEST).unlink(missing_ok=True)
+            for name in files:
+                os.replace(tmp / name, out / name)
+            os.replace(tmp / MANIFEST, out / MANIFEST)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
     except OSError as err:
         raise HwsimError(f"{out}: cannot write results ({err.strerror}); "
                          f"choose a writable --out directory") from None
+
+
+def write_file_atomic(path: str | os.PathLike[str], text: str, what: str = "--out") -> None:
+    """One file, rendered first, written to a temporary beside it and renamed into place."""
+    target = Path(path)
+    try:
+        if target.is_dir():
+            raise HwsimError(f"{target}: is a folder; {what} names a file")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        try:
+            with os.fdopen(fd, "w", newline="") as handle:
+                handle.write(text)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as err:
+        raise HwsimError(f"{target}: cannot write ({err.strerror}); choose a writable "
+                         f"{what}") from None
 
 
 def json_text(data: dict) -> str:

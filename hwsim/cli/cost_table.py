@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 from hwsim.cost.timing import TimingKind
 from hwsim.errors import HwsimError
 from hwsim.explore.cost_table import cost_table
 from hwsim.hardware.arch import load_arch
-from hwsim.report import json_text
+from hwsim.report import json_text, write_file_atomic
 from hwsim.shipped import resolve
 from hwsim.workload.trace import read_header
 
@@ -46,20 +44,7 @@ def run(args: argparse.Namespace) -> int:
              "arch_sha256": hashlib.sha256(Path(arch_path).read_bytes()).hexdigest(),
              "input_shape": list(header.model.input_shape), **table}
     out = Path(args.out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(json_text(table))
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError as err:
-        raise HwsimError(f"{out}: cannot write the table ({err.strerror}); choose a writable "
-                         "--out path") from None
+    write_file_atomic(out, json_text(table))
     print(f"wrote {out}: {len(table['blocks'])} blocks x {len(table['options'])} options on "
           f"{arch.name}")
     return 0

@@ -18,9 +18,12 @@ import argparse
 import contextlib
 import csv
 import io
+import json
 import multiprocessing
 import os
+import socket
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -48,7 +51,7 @@ from hwsim.explore.sweep_spec import (
     merge_grids,
 )
 from hwsim.hardware.arch import ArchConfig, load_arch
-from hwsim.report import format_table, write_outputs
+from hwsim.report import format_table, pid_alive, write_file_atomic
 
 WRITE_EVERY_S = 1.0
 Row = dict[str, str]
@@ -166,7 +169,7 @@ def _csv_text(keys: list[Key], done: dict[Key, Row]) -> str:
 
 
 def _write(out: Path, keys: list[Key], done: dict[Key, Row]) -> None:
-    write_outputs(out.parent, {out.name: lambda: _csv_text(keys, done)})
+    write_file_atomic(out, _csv_text(keys, done))
 
 
 def _pending(tasks: tuple[SweepTask, ...], done: dict[Key, Row]) -> list[SweepTask]:
@@ -179,6 +182,67 @@ def _pending(tasks: tuple[SweepTask, ...], done: dict[Key, Row]) -> list[SweepTa
     return pending
 
 
+def exit_with_parent(parent: int, every_s: float = 1.0) -> None:
+    """Worker initializer: a daemon thread ends this worker once the sweep process is gone
+    (a killed parent would otherwise leave its workers running)."""
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _holder(lock: Path) -> dict:
+    try:
+        data = json.loads(lock.read_text())
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold `OUT.lock` while a sweep writes `OUT`: a second sweep on the same file refuses,
+    naming the holder; a lock whose process is gone (same host) is taken over."""
+    lock = out.with_name(out.name + ".lock")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+                break
+            except FileExistsError:
+                holder = _holder(lock)
+                pid = holder.get("pid")
+                stale = (holder.get("host") == socket.gethostname() and isinstance(pid, int)
+                         and not pid_alive(pid))
+                if not stale:
+                    raise HwsimError(
+                        f"{out}: another sweep is writing it (pid {pid} on "
+                        f"{holder.get('host', '?')}, since {holder.get('started', '?')}); wait "
+                        f"for it or choose another --out (delete {lock} if that process is "
+                        "gone)") from None
+                lock.unlink(missing_ok=True)
+        else:
+            raise HwsimError(f"{out}: cannot take {lock}; delete it if no sweep is running")
+    except OSError as err:
+        raise HwsimError(f"{out}: cannot lock it ({err.strerror}); choose a writable --out"
+                         ) from None
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"pid": os.getpid(), "host": socket.gethostname(),
+                   "started": time.strftime("%Y-%m-%dT%H:%M:%S%z")}, handle)
+    try:
+        yield
+    finally:
+        lock.unlink(missing_ok=True)
+
+
 @contextlib.contextmanager
 def _local_results(tasks: list[SweepTask], workers: int) -> Iterator[Iterator]:
     if workers <= 1 or len(tasks) <= 1:
@@ -187,7 +251,8 @@ def _local_results(tasks: list[SweepTask], workers: int) -> Iterator[Iterator]:
     # forkserver: workers start from a clean process with hwsim imported, never forking threads.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["hwsim.explore.sweep"])
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
+                               initializer=exit_with_parent, initargs=(os.getpid(),))
     try:
         futures = [pool.submit(evaluate_task, task) for task in tasks]
         yield (future.result() for future in as_completed(futures))
@@ -236,9 +301,16 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike[str], workers: int | None 
               scheduler: str | None = None, restart: bool = False,
               progress: bool = False) -> SweepOutcome:
     """Compute the rows of `plan` missing from `out` and write the whole CSV in spec order."""
-    from tqdm import tqdm
 
     start, out, tasks = time.perf_counter(), Path(out), plan.tasks()
+    with output_lock(out):
+        return _run_locked(plan, out, tasks, start, workers, scheduler, restart, progress)
+
+
+def _run_locked(plan: SweepPlan, out: Path, tasks, start: float, workers: int | None,
+                scheduler: str | None, restart: bool, progress: bool) -> SweepOutcome:
+    from tqdm import tqdm
+
     keys = [key for task in tasks for key in task_keys(task)]
     done = {} if restart else read_existing(out, set(keys))
     resumed, pending = len(done), _pending(tasks, done)

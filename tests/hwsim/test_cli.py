@@ -34,7 +34,8 @@ def test_run_writes_the_three_files_with_units(tmp_path, capsys, small_trace):
     code, stdout, _ = run_cli(capsys, "run", "--arch", ARCH, "--trace", str(small_trace),
                               "--out", str(out))
     assert code == 0
-    assert sorted(p.name for p in out.iterdir()) == ["inputs.csv", "layers.csv", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "inputs.csv", "layers.csv", "manifest.json", "summary.json"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["workload"]["sha256"] and summary["hwsim_version"]
     assert summary["arch"]["name"] == "bitfusion_16x16"
@@ -192,3 +193,39 @@ def test_rounded_widths_are_reported(capsys, tmp_path):
     code, stdout, _ = run_cli(capsys, "run", "--arch", ARCH, "--trace", str(path))
     assert code == 0
     assert "3/3 -> 4/4" in stdout
+
+
+def test_a_result_set_is_one_verifiable_unit(tmp_path, monkeypatch) -> None:
+    """The manifest is written last and names every file's sha256; a write interrupted between
+    two renames leaves no manifest; the next run removes the temporaries and completes."""
+    import hashlib
+    import json
+    import os
+
+    from hwsim import report
+    from hwsim.errors import HwsimError
+
+    out = tmp_path / "out"
+    report.write_outputs(out, {"a.csv": lambda: "1\n", "b.json": lambda: "{}\n"})
+    manifest = json.loads((out / "manifest.json").read_text())
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+    stale = out / f"{report.TEMP_PREFIX}{2 ** 22 + 7}-x"  # an interrupted run, pid gone
+    stale.mkdir()
+    (out / ".a.csv.abc123").write_text("old temporary")
+    real_replace, calls = os.replace, []
+
+    def dies_after_one(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(report.os, "replace", dies_after_one)
+    with pytest.raises(HwsimError, match="cannot write results"):
+        report.write_outputs(out, {"a.csv": lambda: "2\n", "b.json": lambda: "[]\n"})
+    monkeypatch.setattr(report.os, "replace", real_replace)
+    assert not (out / "manifest.json").exists()  # a reader can tell the set is incomplete
+    assert not stale.exists() and not (out / ".a.csv.abc123").exists()
+    report.write_outputs(out, {"a.csv": lambda: "2\n", "b.json": lambda: "[]\n"})
+    assert sorted(p.name for p in out.iterdir()) == ["a.csv", "b.json", "manifest.json"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import re
 from pathlib import Path
 
@@ -201,3 +202,56 @@ def test_cli_errors_are_one_line(tmp_path, traces, capsys):
     code = main(["sweep", "--arch", ARCH, "--out", str(tmp_path / "s.csv")])
     assert code == 2 and "needs a trace" in capsys.readouterr().err
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_second_sweep_on_the_same_file_refuses_naming_the_holder(tmp_path) -> None:
+    import json as json_module
+    import socket
+
+    from hwsim.cli.sweep import output_lock
+    from hwsim.errors import HwsimError
+
+    out = tmp_path / "s.csv"
+    with output_lock(out):
+        holder = json_module.loads((tmp_path / "s.csv.lock").read_text())
+        assert holder["pid"] == os.getpid() and holder["host"] == socket.gethostname()
+        busy = rf"another sweep is writing it \(pid {os.getpid()}"
+        with pytest.raises(HwsimError, match=busy), output_lock(out):
+            pass
+    assert not (tmp_path / "s.csv.lock").exists()
+    # A lock left by a process that is gone is taken over.
+    (tmp_path / "s.csv.lock").write_text(json_module.dumps(
+        {"pid": 2 ** 22 + 12345, "host": socket.gethostname(), "started": "then"}))
+    with output_lock(out):
+        pass
+
+
+def test_workers_exit_when_the_sweep_process_dies(tmp_path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import os, sys, time\n"
+        "from hwsim.cli.sweep import exit_with_parent\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"  # the 'worker': watches the process that spawned it
+        "    exit_with_parent(int(sys.argv[1]), every_s=0.1)\n"
+        "    time.sleep(30)\n"
+        "    os._exit(0)\n"
+        "print(pid, flush=True)\n")
+    parent = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    child = subprocess.run([sys.executable, "-c", script, str(parent.pid)],
+                           capture_output=True, text=True, check=True)
+    worker = int(child.stdout.strip())
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the worker outlived its parent")
