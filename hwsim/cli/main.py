@@ -39,6 +39,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="directory for layers.csv, inputs.csv, summary.json")
     p.add_argument("--format", choices=["table", "json"], default="table")
     p.add_argument("--no-progress", action="store_true", help="never show progress bars")
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--summary", action="store_true",
+                       help="print the per-input summary only (no per-layer table)")
+    shown.add_argument("--top", type=int, metavar="N",
+                       help="print only the N layers that cost the most energy per input")
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:

@@ -58,8 +58,9 @@ def add_workload_arguments(parser: argparse.ArgumentParser) -> None:
     source.add_argument("--topology", help="a SCALE-Sim topology CSV (needs --act-bits/--wgt-bits)")
     parser.add_argument("--act-bits", type=int, help="activation bits for --topology")
     parser.add_argument("--wgt-bits", type=int, help="weight bits for --topology")
-    parser.add_argument("--inputs", type=int, default=1,
-                        help="inputs of a static workload (default 1; use the batch size)")
+    parser.add_argument("--inputs", type=int, default=None,
+                        help="inputs of a --benchmark or --topology workload (default 1; use "
+                             "the batch size); a trace has its own")
     parser.add_argument("--batch", type=int, default=1,
                         help="group N consecutive inputs (default 1: dynamic, per-input inference)")
 
@@ -68,7 +69,23 @@ def _show_progress(args: argparse.Namespace) -> bool:
     return not args.no_progress and sys.stderr.isatty()
 
 
+def _refuse_ignored(args: argparse.Namespace) -> None:
+    """An option that the chosen workload would ignore is an error, not a silent surprise."""
+    source = "--trace" if args.trace else "--benchmark" if args.benchmark else "--topology"
+    ignored = []
+    if not args.topology:
+        ignored += [name for name, value in (("--act-bits", args.act_bits),
+                                             ("--wgt-bits", args.wgt_bits)) if value is not None]
+    if args.trace and args.inputs is not None:
+        ignored.append("--inputs")
+    if ignored:
+        what = ("a trace fixes its inputs and their bits" if args.trace else
+                f"{source} fixes every layer's bits")
+        raise HwsimError(f"{', '.join(ignored)}: not used with {source} ({what}); remove it")
+
+
 def load_workload(args: argparse.Namespace) -> Workload:
+    _refuse_ignored(args)
     if args.trace:
         args.trace = str(resolve("trace", args.trace, "--trace"))
         from hwsim.workload.trace import header_to_dict, load_trace
@@ -94,7 +111,7 @@ def load_workload(args: argparse.Namespace) -> Workload:
 
         network = load_scalesim_topology(args.topology, args.act_bits, args.wgt_bits)
         source = {"kind": "topology", "path": str(args.topology)}
-    n = args.inputs
+    n = 1 if args.inputs is None else args.inputs
     if not 1 <= n <= MAX_STATIC_INPUTS:
         raise HwsimError(f"--inputs must be in 1..{MAX_STATIC_INPUTS:,} (got {n}); a static "
                          "network costs the same for every input, so a few suffice")
@@ -164,8 +181,15 @@ def run_command(args: argparse.Namespace) -> int:
         print(json_text(summary), end="")
     else:
         print(f"{result.network.name} on {arch.name} ({arch.array.rows}x{arch.array.cols} FUs)")
-        print(format_layer_table(rows, result.batch))
-        print()
+        if not args.summary:
+            shown = rows
+            if args.top is not None:
+                if args.top < 1:
+                    raise HwsimError(f"--top must be >= 1 (got {args.top})")
+                shown = sorted(rows, key=lambda r: -r["energy_total_pj_per_input"])[:args.top]
+                print(f"the {len(shown)} costliest of {len(rows)} layers by energy per input")
+            print(format_layer_table(shown, result.batch))
+            print()
         print(format_summary(summary))
     return 0
 

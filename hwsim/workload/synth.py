@@ -259,15 +259,15 @@ def write_synthetic_trace(path: str | os.PathLike[str], depth: int, num_inputs: 
     """Draws a synthetic DFS trace for ResNet{depth} and writes it (gzip if path ends in .gz).
 
     Returns:
-        The header written, carrying the measured cp and the accuracy of the drawn predictions.
+        The header written, carrying the measured cp; its accuracy is null (the labels and
+        predictions of a synthetic trace are drawn, so no model's accuracy is known).
     """
     network = resnet_cifar_network(depth, in_channels, input_size, num_classes)
     drawn = draw_decisions(network, num_inputs, target_cp, seed, num_classes)
     measured = measure_cp(network, drawn.act_bits, drawn.wgt_bits)
-    accuracy = float(np.mean(drawn.labels == drawn.predictions))
     header = synthetic_header(network, num_inputs, target_cp, seed,
                               (in_channels, input_size, input_size), measured.measured,
                               measured_flop_weighted=measured.measured_flop_weighted,
-                              accuracy=accuracy, num_classes=num_classes)
+                              accuracy=None, num_classes=num_classes)
     write_trace(path, header, _records(drawn))
     return header

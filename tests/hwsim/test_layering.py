@@ -1,7 +1,8 @@
 """hwsim's packages mirror the machine and import only downward (ZigZag's layout).
 
-Ranks, bottom to top: shared infrastructure (errors, schema), workload, hardware, mapping, cost,
-simulation and report, explore, cli. A module may import its own rank or a lower one.
+Ranks, bottom to top: shared infrastructure (errors, schema, shipped files), workload, hardware,
+mapping, cost, simulation and report, explore, cli, the notebook API. A module may import its
+own rank or a lower one; the package's __init__ is a facade over the API.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from pathlib import Path
 
 HWSIM = Path(__file__).resolve().parents[2] / "hwsim"
 RANKS = {"errors": 0, "schema": 0, "shipped": 0, "workload": 1, "hardware": 2, "mapping": 3,
-         "cost": 4, "simulation": 5, "report": 5, "explore": 6, "cli": 7, "__main__": 8,
-         "__init__": 0}
+         "cost": 4, "simulation": 5, "report": 5, "explore": 6, "cli": 7, "api": 8, "__main__": 8,
+         "__init__": 9}  # the package facade: `hwsim.simulate` imports the API lazily
 
 
 def _unit(module: str) -> str:
