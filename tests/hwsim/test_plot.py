@@ -33,6 +33,18 @@ REPO = Path(__file__).resolve().parents[2]
 ARCH = str(REPO / "arch_configs" / "bitfusion_16x16.yaml")
 
 
+def _stand_in_accuracy(path: Path) -> None:
+    """Give a synthetic trace the accuracy of its drawn predictions, as a trained model's
+    trace would carry its measured accuracy (synthetic headers say null)."""
+    import json
+
+    lines = path.read_text().splitlines()
+    header, records = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
+    right = sum(r["label"] == r["prediction"] for r in records)
+    header["cp"]["accuracy"] = right / len(records)
+    path.write_text("\n".join([json.dumps(header), *lines[1:]]) + "\n")
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory) -> dict[str, Path]:
     """Two traces, their `run --out` directories and a small sweep CSV with a failing point."""
@@ -41,6 +53,7 @@ def results(tmp_path_factory) -> dict[str, Path]:
     for cp in (0.3, 0.6):
         trace = folder / f"r8_cp{cp}.jsonl"
         write_synthetic_trace(trace, 8, 40, cp, seed=int(10 * cp))
+        _stand_in_accuracy(trace)
         out = folder / f"run_cp{cp}"
         assert main(["run", "--arch", ARCH, "--trace", str(trace), "--out", str(out),
                      "--no-progress"]) == 0
